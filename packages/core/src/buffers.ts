@@ -14,32 +14,9 @@ export type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
-export type DType =
-  | 'int8'
-  | 'uint8'
-  | 'uint8c'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'float32'
-  | 'float64'
-  | 'bigint64'
-  | 'biguint64';
+export type DType = 'int8' | 'uint8' | 'uint8c' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'bigint64' | 'biguint64';
 
-export const DTYPES: readonly DType[] = [
-  'int8',
-  'uint8',
-  'uint8c',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'float32',
-  'float64',
-  'bigint64',
-  'biguint64',
-];
+export const DTYPES: readonly DType[] = ['int8', 'uint8', 'uint8c', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'bigint64', 'biguint64'];
 
 type Ctor = { new (length: number): TypedArray; new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray; BYTES_PER_ELEMENT: number };
 

@@ -1,5 +1,5 @@
-import type { Deadline } from './util/deadline.js';
 import type { Clock, Logger } from './tokens.js';
+import type { Deadline } from './util/deadline.js';
 
 /**
  * The contracts a channel implements. They are deliberately small: a message channel moves
@@ -43,6 +43,11 @@ export interface ChannelModel {
   readonly pricePerByte: number;
   /** Price per hour of infrastructure that runs for the job (a Redis node, a rendezvous VM). */
   readonly pricePerHour: number;
+  /**
+   * Ceiling of all ranks' transfers together, bytes per ms, where one server carries every byte
+   * (a Redis node). Absent: transfers of different ranks do not slow each other down.
+   */
+  readonly aggregateBandwidthBytesPerMs?: number;
 }
 
 export type ObjectRequest = 'put' | 'get' | 'list' | 'delete' | 'increment';

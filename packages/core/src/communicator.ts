@@ -1,5 +1,4 @@
 import { deserialize, serialize } from 'node:v8';
-import type { CommStats, Communicator, OpName, OpOptions, OutOptions, P2POptions, PlanEntry, PlanQuery } from './api.js';
 import type { MessageCtx, ObjectCtx } from './algorithms/context.js';
 import { allgatherRecursiveDoubling, allgatherRing } from './algorithms/message/allgather.js';
 import { allreduceRecursiveDoubling, allreduceReduceBcast, allreduceRing, reduceScatterRingInPlace, shifted } from './algorithms/message/allreduce.js';
@@ -11,13 +10,14 @@ import { reduceBinomial, reduceGatherFold } from './algorithms/message/reduce.js
 import { scanChain, scanRecursiveDoubling } from './algorithms/message/scan.js';
 import * as store from './algorithms/object/store-collectives.js';
 import { foldInOrder } from './algorithms/reduction.js';
-import { type DType, type TypedArray, allocLike, blockLayout, bytesOf, dtypeOf, viewLike } from './buffers.js';
+import type { CommStats, Communicator, OpName, OpOptions, OutOptions, P2POptions, PlanEntry, PlanQuery } from './api.js';
+import { allocLike, blockLayout, bytesOf, type DType, dtypeOf, type TypedArray, viewLike } from './buffers.js';
 import type { MessageChannel, ObjectChannel } from './channel.js';
 import type { Hint } from './config/schema.js';
 import { FmiError, invalidArgument } from './errors.js';
 import type { Choice } from './model/policy.js';
-import { type ReduceOp, type ResolvedOp, resolveOp } from './ops/reduce-op.js';
-import { Session } from './session.js';
+import { type ReduceOp, resolveOp } from './ops/reduce-op.js';
+import type { Session } from './session.js';
 import { Deadline } from './util/deadline.js';
 import { pollUntil } from './util/poll.js';
 
@@ -131,7 +131,9 @@ export class CommunicatorImpl implements Communicator {
       this.deleteLater(t.channel, [key]);
       if (into) {
         if (got.byteLength !== into.byteLength) {
-          throw new FmiError('invalid-argument', `recv: message from rank ${source} has ${got.byteLength} bytes, the buffer ${into.byteLength}`, { field: 'into' });
+          throw new FmiError('invalid-argument', `recv: message from rank ${source} has ${got.byteLength} bytes, the buffer ${into.byteLength}`, {
+            field: 'into',
+          });
         }
         into.set(got);
         return into;
@@ -204,7 +206,8 @@ export class CommunicatorImpl implements Communicator {
     if (this.rank === root) {
       if (data === undefined || data === null) throw invalidArgument('data', 'the root of scatter must pass the data to scatter');
       if (dtypeOf(data, 'data') !== dtype) throw invalidArgument('out', `out is ${dtype} but data is ${dtypeOf(data)}`);
-      if (data.length !== out.length * this.size) throw invalidArgument('data', `expected ${out.length * this.size} elements (size × out.length), got ${data.length}`);
+      if (data.length !== out.length * this.size)
+        throw invalidArgument('data', `expected ${out.length * this.size} elements (size × out.length), got ${data.length}`);
       const whole = bytesOf(data);
       const b = out.byteLength;
       blocks = Array.from({ length: this.size }, (_, r) => whole.subarray(r * b, (r + 1) * b));
@@ -343,7 +346,8 @@ export class CommunicatorImpl implements Communicator {
   }
 
   async split(color: number | undefined, key = 0, options: OpOptions = {}): Promise<Communicator | undefined> {
-    if (color !== undefined && (!Number.isInteger(color) || color > MAX_TAG)) throw invalidArgument('color', 'must be an integer (negative or undefined: not in any new communicator)');
+    if (color !== undefined && (!Number.isInteger(color) || color > MAX_TAG))
+      throw invalidArgument('color', 'must be an integer (negative or undefined: not in any new communicator)');
     if (!Number.isInteger(key)) throw invalidArgument('key', 'must be an integer');
     const seq = this.seq; // the allgather below takes this number; the id is derived from it
     const all = await this.allgatherValues<[number, number]>([color === undefined || color < 0 ? -1 : color, key], options);
@@ -396,7 +400,9 @@ export class CommunicatorImpl implements Communicator {
           if (t.channel.kind === 'message') await this.closeMessage(t.channel, deadline);
           else await this.closeObject(t.channel, deadline, world);
         } catch (err) {
-          log.warn(`close: ${t.name} did not finish cleanly; objects may remain until their TTL or \`fmi gc --job ${this.job}\``, { error: (err as Error).message });
+          log.warn(`close: ${t.name} did not finish cleanly; objects may remain until their TTL or \`fmi gc --job ${this.job}\``, {
+            error: (err as Error).message,
+          });
         }
       }
     } finally {
@@ -473,9 +479,13 @@ export class CommunicatorImpl implements Communicator {
     const ranking = this.session.plan(op, bytes, this.size, hint, commutative, associative, options.channel ?? this.session.config.channel);
     const choice = ranking[0];
     if (!choice) {
-      throw new FmiError('unsupported', `no channel can run ${op} of ${bytes} bytes on ${this.size} ranks (channels: ${this.channels.join(', ')}) — a payload may exceed every channel's size limit`, {
-        field: 'channel',
-      });
+      throw new FmiError(
+        'unsupported',
+        `no channel can run ${op} of ${bytes} bytes on ${this.size} ranks (channels: ${this.channels.join(', ')}) — a payload may exceed every channel's size limit`,
+        {
+          field: 'channel',
+        },
+      );
     }
     this.session.calls++;
     const key = `${op}:${choice.channel}/${choice.algorithm}`;
@@ -580,7 +590,9 @@ export class CommunicatorImpl implements Communicator {
         use.requests.delete = (use.requests.delete ?? 0) + keys.length;
       })
       .catch((err: unknown) => {
-        this.session.logger.warn(`[${channel.name}] deleting ${keys.length} consumed objects failed; close() or the TTL will remove them`, { error: (err as Error).message });
+        this.session.logger.warn(`[${channel.name}] deleting ${keys.length} consumed objects failed; close() or the TTL will remove them`, {
+          error: (err as Error).message,
+        });
       })
       .finally(() => {
         deadline.dispose();
@@ -601,7 +613,8 @@ export class CommunicatorImpl implements Communicator {
 
   private checkTag(tag: unknown): number {
     if (tag === undefined) return 0;
-    if (typeof tag !== 'number' || !Number.isInteger(tag) || tag < 0 || tag > MAX_TAG) throw invalidArgument('tag', `must be an integer in 0..${MAX_TAG}, got ${String(tag)}`);
+    if (typeof tag !== 'number' || !Number.isInteger(tag) || tag < 0 || tag > MAX_TAG)
+      throw invalidArgument('tag', `must be an integer in 0..${MAX_TAG}, got ${String(tag)}`);
     return tag;
   }
 
@@ -628,7 +641,11 @@ function concatInto<T extends TypedArray>(like: T, blocks: readonly Uint8Array[]
   const whole = bytesOf(target);
   let offset = 0;
   blocks.forEach((b, r) => {
-    if (b.byteLength !== like.byteLength) throw new FmiError('protocol', `gather: block of rank ${r} has ${b.byteLength} bytes, expected ${like.byteLength} — every rank must pass the same length`);
+    if (b.byteLength !== like.byteLength)
+      throw new FmiError(
+        'protocol',
+        `gather: block of rank ${r} has ${b.byteLength} bytes, expected ${like.byteLength} — every rank must pass the same length`,
+      );
     whole.set(b, offset);
     offset += b.byteLength;
   });

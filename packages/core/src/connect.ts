@@ -1,13 +1,13 @@
 import { Container, type ContainerModule } from 'inversify';
 import type { Communicator } from './api.js';
 import type { Channel } from './channel.js';
+import { CommunicatorImpl } from './communicator.js';
 import { resolveConfig } from './config/load.js';
 import type { FmiConfig, FmiConfigInput, Hint } from './config/schema.js';
-import { CommunicatorImpl } from './communicator.js';
 import { FmiError } from './errors.js';
 import { consoleLogger, systemClock } from './logger.js';
 import { DEFAULT_PRICE_BOOK, type PolicyChannel } from './model/policy.js';
-import { Session, effectiveModel } from './session.js';
+import { effectiveModel, Session } from './session.js';
 import { type ChannelProvider, type Clock, type Logger, type PriceBook, TOKENS } from './tokens.js';
 import { Deadline } from './util/deadline.js';
 
@@ -61,7 +61,8 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
   if (rank < 0 || rank >= size) throw new FmiError('config', `rank must be in 0..${size - 1}, got ${rank}`, { field: 'rank' });
   const job = options.job ?? config.job ?? env.FMI_JOB;
   if (!job) throw new FmiError('config', 'no job id: pass { job }, set FMI_JOB or config "job"', { field: 'job' });
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(job)) throw new FmiError('config', `job id "${job}" may only hold letters, digits, ".", "_" and "-" (at most 128)`, { field: 'job' });
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(job))
+    throw new FmiError('config', `job id "${job}" may only hold letters, digits, ".", "_" and "-" (at most 128)`, { field: 'job' });
 
   const container = new Container();
   for (const m of options.modules ?? []) await container.load(m);
@@ -83,13 +84,24 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
   }
   const known = new Set([...names, ...providers.map((p) => p.name)]);
   for (const name of Object.keys(config.channels)) {
-    if (!known.has(name)) throw new FmiError('config', `config has settings for channel "${name}" but no loaded module provides it (loaded: ${[...known].join(', ') || 'none'})`, { field: `channels.${name}` });
+    if (!known.has(name))
+      throw new FmiError('config', `config has settings for channel "${name}" but no loaded module provides it (loaded: ${[...known].join(', ') || 'none'})`, {
+        field: `channels.${name}`,
+      });
   }
   if (config.channel && !names.has(config.channel)) {
-    throw new FmiError('config', `channel "${config.channel}" was forced but is not available — its settings may be missing (available: ${[...names].join(', ') || 'none'})`, { field: 'channel' });
+    throw new FmiError(
+      'config',
+      `channel "${config.channel}" was forced but is not available — its settings may be missing (available: ${[...names].join(', ') || 'none'})`,
+      { field: 'channel' },
+    );
   }
   if (created.length === 0) {
-    throw new FmiError('config', 'no channel is available: load a provider module (e.g. selfHosted()) and give its settings (e.g. FMI_RENDEZVOUS or FMI_REDIS_URL)', { field: 'channels' });
+    throw new FmiError(
+      'config',
+      'no channel is available: load a provider module (e.g. selfHosted()) and give its settings (e.g. FMI_RENDEZVOUS or FMI_REDIS_URL)',
+      { field: 'channels' },
+    );
   }
   created.sort((a, b) => (a.name < b.name ? -1 : 1));
 
@@ -113,7 +125,13 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
 
   const targets: PolicyChannel[] = created.map((channel) => ({ name: channel.name, channel, model: effectiveModel(channel.name, channel.model, config) }));
   const session = new Session(job, rank, size, targets, config, prices, logger, clock);
-  const world = new CommunicatorImpl(session, 'w', rank, size, Array.from({ length: size }, (_, i) => i));
+  const world = new CommunicatorImpl(
+    session,
+    'w',
+    rank,
+    size,
+    Array.from({ length: size }, (_, i) => i),
+  );
   if (size > 1 && options.verify !== false) await verifyAgreement(world, config, targets);
   logger.debug(`rank ${rank}/${size} of job ${job} connected`, { channels: targets.map((t) => t.name) });
   return world;
@@ -121,7 +139,13 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
 
 /** Every rank must see the same channels, models and policy settings, or their choices diverge. */
 async function verifyAgreement(world: CommunicatorImpl, config: FmiConfig, targets: readonly PolicyChannel[]): Promise<void> {
-  const mine = JSON.stringify({ hint: config.hint, channel: config.channel, memoryMiB: config.memoryMiB, model: config.model, channels: targets.map((t) => [t.name, t.channel.capabilities, t.model]) });
+  const mine = JSON.stringify({
+    hint: config.hint,
+    channel: config.channel,
+    memoryMiB: config.memoryMiB,
+    model: config.model,
+    channels: targets.map((t) => [t.name, t.channel.capabilities, t.model]),
+  });
   let all: string[];
   try {
     all = await world.allgatherValues(mine);

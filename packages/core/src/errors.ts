@@ -3,17 +3,7 @@
  * `retryable` says whether the same call may succeed later; `field` names the argument or
  * config path at fault when there is one.
  */
-export type FmiErrorKind =
-  | 'timeout'
-  | 'peer-lost'
-  | 'invalid-argument'
-  | 'config'
-  | 'unsupported'
-  | 'auth'
-  | 'protocol'
-  | 'channel'
-  | 'aborted'
-  | 'closed';
+export type FmiErrorKind = 'timeout' | 'peer-lost' | 'invalid-argument' | 'config' | 'unsupported' | 'auth' | 'protocol' | 'channel' | 'aborted' | 'closed';
 
 const BRAND = Symbol.for('@fmi/core.FmiError');
 

@@ -5,6 +5,8 @@
  */
 import 'reflect-metadata';
 
+export type { ContainerModule } from 'inversify';
+
 export type {
   ChannelUse,
   CommStats,
@@ -17,7 +19,7 @@ export type {
   PlanQuery,
 } from './api.js';
 export { OP_NAMES } from './api.js';
-export { DTYPES, DTYPE_CTORS, type DType, type TypedArray, blockLayout, bytesOf, dtypeOf, packBlocks, unpackBlocks } from './buffers.js';
+export { blockLayout, bytesOf, DTYPE_CTORS, DTYPES, type DType, dtypeOf, packBlocks, type TypedArray, unpackBlocks } from './buffers.js';
 export {
   type Channel,
   type ChannelCapabilities,
@@ -25,20 +27,23 @@ export {
   type ChannelModel,
   type ChannelOpenContext,
   type ChannelStats,
+  channelModel,
   type MessageChannel,
   type ObjectChannel,
   type ObjectRequest,
   type WaitOptions,
-  channelModel,
 } from './channel.js';
-export { resolveConfig } from './config/load.js';
-export { CONFIG_DEFAULTS, type FmiConfig, type FmiConfigInput, type Hint, configSchema } from './config/schema.js';
-export { connect, type ConnectOptions } from './connect.js';
-export { FmiError, type FmiErrorKind, type FmiErrorOptions, asChannelError, invalidArgument } from './errors.js';
+export { CONFIG_ENV_VARS } from './config/env.js';
+export { isFmiOriginalConfig } from './config/fmi-original.js';
+export { buildConfigJsonSchema } from './config/json-schema.js';
+export { mergeConfig, parseConfigObject, type ResolveConfigInput, readConfigFile, resolveConfig, resolveConfigSync } from './config/load.js';
+export { CONFIG_DEFAULTS, configSchema, type FmiConfig, type FmiConfigInput, type Hint } from './config/schema.js';
+export { type ConnectOptions, connect } from './connect.js';
+export { asChannelError, FmiError, type FmiErrorKind, type FmiErrorOptions, invalidArgument } from './errors.js';
 export { consoleLogger, type LogLevel, systemClock } from './logger.js';
 export { ALGORITHMS, type AlgorithmCost, type AlgorithmSpec } from './model/catalog.js';
-export { DEFAULT_PRICE_BOOK, predict, rank as rankChoices, type PolicyChannel, type PolicyQuery } from './model/policy.js';
-export { fmiModule, type FmiModuleParts } from './module.js';
+export { DEFAULT_PRICE_BOOK, type PolicyChannel, type PolicyQuery, predict, rank as rankChoices } from './model/policy.js';
+export { type FmiModuleParts, fmiModule } from './module.js';
 export { BUILTIN_OPS, type BuiltinOp, type CustomOp, type ReduceOp, resolveOp } from './ops/reduce-op.js';
 export {
   type ChannelFactoryContext,

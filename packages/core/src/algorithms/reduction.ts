@@ -1,5 +1,5 @@
-import { type TypedArray, allocLike, bytesOf, cloneBuf, viewLike } from '../buffers.js';
-import { type ResolvedOp, applyKernel } from '../ops/reduce-op.js';
+import { allocLike, bytesOf, cloneBuf, type TypedArray, viewLike } from '../buffers.js';
+import { applyKernel, type ResolvedOp } from '../ops/reduce-op.js';
 
 /**
  * Left fold of blocks in rank order: ((b0 ⊕ b1) ⊕ b2) ⊕ ... into a new buffer of `like`'s kind.

@@ -28,11 +28,9 @@ const positiveInt = (what = 'a positive integer') => numberField(what, (n, e) =>
  * names channels register (`direct`, `redis`, `s3`, `azure-blob`). A capitalised `Redis` would
  * otherwise be accepted and then silently match no channel.
  */
-export const channelNameSchema = z
-  .string({ error: 'must be a channel name (a string)' })
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, {
-    error: 'must be a channel name: lower-case letters, digits and "-", starting with a letter (e.g. "redis", "azure-blob")',
-  });
+export const channelNameSchema = z.string({ error: 'must be a channel name (a string)' }).regex(/^[a-z][a-z0-9-]{0,62}$/, {
+  error: 'must be a channel name: lower-case letters, digits and "-", starting with a letter (e.g. "redis", "azure-blob")',
+});
 
 export const hintSchema = z.enum(['fast', 'cheap'], { error: 'must be "fast" or "cheap"' });
 export type Hint = z.infer<typeof hintSchema>;
@@ -72,7 +70,9 @@ export const channelModelSchema = z
       pollDelayMs: nonNegative('a number of milliseconds >= 0').describe('Extra wait of a polled get over a notified one (half the poll interval), ms.'),
       pricePerRequest: requestPrices.describe('Price of one request by type, US$.'),
       pricePerByte: nonNegative('a price >= 0 (US$ per byte)').describe('Price per byte moved, US$.'),
-      pricePerHour: nonNegative('a price >= 0 (US$ per hour)').describe('Price per hour of infrastructure that runs for the job (a Redis node, a rendezvous VM), US$.'),
+      pricePerHour: nonNegative('a price >= 0 (US$ per hour)').describe(
+        'Price per hour of infrastructure that runs for the job (a Redis node, a rendezvous VM), US$.',
+      ),
     },
     { error: 'must be an object of model parameters, e.g. { "latencyMs": 5, "bandwidthBytesPerMs": 100000 }' },
   )
@@ -94,7 +94,7 @@ export const modelSchema = z
           error: 'must be an object of model parameters by channel name, e.g. { "s3": { "latencyMs": 40 } }',
         })
         .optional()
-        .describe('Overrides of the channels\' model parameters, by channel name (`fmi calibrate` writes these).'),
+        .describe("Overrides of the channels' model parameters, by channel name (`fmi calibrate` writes these)."),
     },
     { error: 'must be an object, e.g. { "functionPerGiBSecond": 0.0000166667 }' },
   )

@@ -47,7 +47,12 @@ function cost(c: Partial<AlgorithmCost> & Pick<AlgorithmCost, 'depth' | 'bytes'>
 
 /** Messages: depth × (α + per-step bytes/β); `messages` counts every send in the job. */
 const message: AlgorithmSpec[] = [
-  { op: 'send', name: 'direct', family: 'message', cost: ({ bytes }) => cost({ depth: 1, bytes, requests: { message: 1 }, transferred: bytes, maxPayload: bytes }) },
+  {
+    op: 'send',
+    name: 'direct',
+    family: 'message',
+    cost: ({ bytes }) => cost({ depth: 1, bytes, requests: { message: 1 }, transferred: bytes, maxPayload: bytes }),
+  },
   {
     op: 'bcast',
     name: 'binomial',
@@ -59,13 +64,27 @@ const message: AlgorithmSpec[] = [
     op: 'gather',
     name: 'binomial',
     family: 'message',
-    cost: ({ n, bytes }) => cost({ depth: log2(n), bytes: (n - 1) * bytes, requests: { message: n - 1 }, transferred: log2(n) * n * bytes / 2, maxPayload: Math.ceil(n / 2) * bytes }),
+    cost: ({ n, bytes }) =>
+      cost({
+        depth: log2(n),
+        bytes: (n - 1) * bytes,
+        requests: { message: n - 1 },
+        transferred: (log2(n) * n * bytes) / 2,
+        maxPayload: Math.ceil(n / 2) * bytes,
+      }),
   },
   {
     op: 'scatter',
     name: 'binomial',
     family: 'message',
-    cost: ({ n, bytes }) => cost({ depth: log2(n), bytes: (n - 1) * bytes, requests: { message: n - 1 }, transferred: log2(n) * n * bytes / 2, maxPayload: Math.ceil(n / 2) * bytes }),
+    cost: ({ n, bytes }) =>
+      cost({
+        depth: log2(n),
+        bytes: (n - 1) * bytes,
+        requests: { message: n - 1 },
+        transferred: (log2(n) * n * bytes) / 2,
+        maxPayload: Math.ceil(n / 2) * bytes,
+      }),
   },
   {
     op: 'reduce',
@@ -78,7 +97,14 @@ const message: AlgorithmSpec[] = [
     op: 'reduce',
     name: 'gather-fold',
     family: 'message',
-    cost: ({ n, bytes }) => cost({ depth: log2(n), bytes: (n - 1) * bytes, requests: { message: n - 1 }, transferred: log2(n) * n * bytes / 2, maxPayload: Math.ceil(n / 2) * bytes }),
+    cost: ({ n, bytes }) =>
+      cost({
+        depth: log2(n),
+        bytes: (n - 1) * bytes,
+        requests: { message: n - 1 },
+        transferred: (log2(n) * n * bytes) / 2,
+        maxPayload: Math.ceil(n / 2) * bytes,
+      }),
   },
   {
     op: 'allreduce',
@@ -96,14 +122,26 @@ const message: AlgorithmSpec[] = [
     family: 'message',
     needs: { commutative: true, associative: true },
     cost: ({ n, bytes }) =>
-      cost({ depth: 2 * (n - 1), bytes: (2 * (n - 1) * bytes) / n, requests: { message: 2 * n * (n - 1) }, transferred: 2 * (n - 1) * bytes, maxPayload: Math.ceil(bytes / n) }),
+      cost({
+        depth: 2 * (n - 1),
+        bytes: (2 * (n - 1) * bytes) / n,
+        requests: { message: 2 * n * (n - 1) },
+        transferred: 2 * (n - 1) * bytes,
+        maxPayload: Math.ceil(bytes / n),
+      }),
   },
   {
     op: 'allreduce',
     name: 'reduce-bcast',
     family: 'message',
     cost: ({ n, bytes }) =>
-      cost({ depth: 2 * log2(n), bytes: (n - 1 + log2(n)) * bytes, requests: { message: 2 * (n - 1) }, transferred: 2 * (n - 1) * bytes, maxPayload: Math.ceil(n / 2) * bytes }),
+      cost({
+        depth: 2 * log2(n),
+        bytes: (n - 1 + log2(n)) * bytes,
+        requests: { message: 2 * (n - 1) },
+        transferred: 2 * (n - 1) * bytes,
+        maxPayload: Math.ceil(n / 2) * bytes,
+      }),
   },
   {
     op: 'allgather',
@@ -118,20 +156,23 @@ const message: AlgorithmSpec[] = [
     op: 'allgather',
     name: 'ring',
     family: 'message',
-    cost: ({ n, bytes }) => cost({ depth: n - 1, bytes: (n - 1) * bytes, requests: { message: n * (n - 1) }, transferred: n * (n - 1) * bytes, maxPayload: bytes }),
+    cost: ({ n, bytes }) =>
+      cost({ depth: n - 1, bytes: (n - 1) * bytes, requests: { message: n * (n - 1) }, transferred: n * (n - 1) * bytes, maxPayload: bytes }),
   },
   {
     op: 'alltoall',
     name: 'pairwise',
     family: 'message',
-    cost: ({ n, bytes }) => cost({ depth: n - 1, bytes: ((n - 1) * bytes) / n, requests: { message: n * (n - 1) }, transferred: (n - 1) * bytes, maxPayload: Math.ceil(bytes / n) }),
+    cost: ({ n, bytes }) =>
+      cost({ depth: n - 1, bytes: ((n - 1) * bytes) / n, requests: { message: n * (n - 1) }, transferred: (n - 1) * bytes, maxPayload: Math.ceil(bytes / n) }),
   },
   {
     op: 'reduceScatter',
     name: 'ring',
     family: 'message',
     needs: { commutative: true, associative: true },
-    cost: ({ n, bytes }) => cost({ depth: n - 1, bytes: ((n - 1) * bytes) / n, requests: { message: n * (n - 1) }, transferred: (n - 1) * bytes, maxPayload: Math.ceil(bytes / n) }),
+    cost: ({ n, bytes }) =>
+      cost({ depth: n - 1, bytes: ((n - 1) * bytes) / n, requests: { message: n * (n - 1) }, transferred: (n - 1) * bytes, maxPayload: Math.ceil(bytes / n) }),
   },
   {
     op: 'reduceScatter',
@@ -148,7 +189,13 @@ const message: AlgorithmSpec[] = [
     name: 'reduce-scatter',
     family: 'message',
     cost: ({ n, bytes }) =>
-      cost({ depth: 2 * log2(n), bytes: 2 * (n - 1) * bytes, requests: { message: 2 * (n - 1) }, transferred: 2 * (n - 1) * bytes, maxPayload: Math.ceil(n / 2) * bytes }),
+      cost({
+        depth: 2 * log2(n),
+        bytes: 2 * (n - 1) * bytes,
+        requests: { message: 2 * (n - 1) },
+        transferred: 2 * (n - 1) * bytes,
+        maxPayload: Math.ceil(n / 2) * bytes,
+      }),
   },
   ...(['scan', 'exscan'] as const).flatMap((op): AlgorithmSpec[] => [
     {
@@ -156,7 +203,8 @@ const message: AlgorithmSpec[] = [
       name: 'recursive-doubling',
       family: 'message',
       needs: { associative: true },
-      cost: ({ n, bytes }) => cost({ depth: log2(n), bytes: log2(n) * bytes, requests: { message: n * log2(n) }, transferred: n * log2(n) * bytes, maxPayload: bytes }),
+      cost: ({ n, bytes }) =>
+        cost({ depth: log2(n), bytes: log2(n) * bytes, requests: { message: n * log2(n) }, transferred: n * log2(n) * bytes, maxPayload: bytes }),
     },
     {
       op,
@@ -201,7 +249,14 @@ const object: AlgorithmSpec[] = [
       name: 'put-get',
       family: 'object',
       cost: ({ n, bytes, concurrency }) =>
-        cost({ depth: 1 + waves(n - 1, concurrency), bytes: n * bytes, waits: 1, requests: { put: n - 1, get: n - 1, delete: n - 1 }, transferred: 2 * (n - 1) * bytes, maxPayload: bytes }),
+        cost({
+          depth: 1 + waves(n - 1, concurrency),
+          bytes: n * bytes,
+          waits: 1,
+          requests: { put: n - 1, get: n - 1, delete: n - 1 },
+          transferred: 2 * (n - 1) * bytes,
+          maxPayload: bytes,
+        }),
     }),
   ),
   {
@@ -209,7 +264,14 @@ const object: AlgorithmSpec[] = [
     name: 'put-get',
     family: 'object',
     cost: ({ n, bytes, concurrency }) =>
-      cost({ depth: waves(n - 1, concurrency) + 1, bytes: n * bytes, waits: 1, requests: { put: n - 1, get: n - 1, delete: n - 1 }, transferred: 2 * (n - 1) * bytes, maxPayload: bytes }),
+      cost({
+        depth: waves(n - 1, concurrency) + 1,
+        bytes: n * bytes,
+        waits: 1,
+        requests: { put: n - 1, get: n - 1, delete: n - 1 },
+        transferred: 2 * (n - 1) * bytes,
+        maxPayload: bytes,
+      }),
   },
   {
     op: 'allreduce',
@@ -244,7 +306,14 @@ const object: AlgorithmSpec[] = [
     name: 'put-get',
     family: 'object',
     cost: ({ n, bytes, concurrency }) =>
-      cost({ depth: 1 + waves(n - 1, concurrency), bytes: n * bytes, waits: 1, requests: { put: n, get: n * (n - 1) }, transferred: n * n * bytes, maxPayload: bytes }),
+      cost({
+        depth: 1 + waves(n - 1, concurrency),
+        bytes: n * bytes,
+        waits: 1,
+        requests: { put: n, get: n * (n - 1) },
+        transferred: n * n * bytes,
+        maxPayload: bytes,
+      }),
   },
   ...(['alltoall', 'reduceScatter'] as const).map(
     (op): AlgorithmSpec => ({
@@ -268,7 +337,14 @@ const object: AlgorithmSpec[] = [
       name: 'put-get',
       family: 'object',
       cost: ({ n, bytes, concurrency }) =>
-        cost({ depth: 1 + waves(n - 1, concurrency), bytes: n * bytes, waits: 1, requests: { put: n - 1, get: (n * (n - 1)) / 2 }, transferred: ((n * (n + 1)) / 2) * bytes, maxPayload: bytes }),
+        cost({
+          depth: 1 + waves(n - 1, concurrency),
+          bytes: n * bytes,
+          waits: 1,
+          requests: { put: n - 1, get: (n * (n - 1)) / 2 },
+          transferred: ((n * (n + 1)) / 2) * bytes,
+          maxPayload: bytes,
+        }),
     }),
   ),
 ];

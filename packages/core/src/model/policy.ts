@@ -35,11 +35,20 @@ export interface Choice extends PlanEntry {
  * pay the bandwidth. Price: requests and transfer as billed, the channel's infrastructure for the
  * duration of the call, and every rank's function memory for the duration of the call.
  */
-export function predict(spec: AlgorithmSpec, target: PolicyChannel, q: { n: number; bytes: number }, prices: PriceBook, memoryMiB: number): { timeMs: number; cost: number; detail: AlgorithmCost; requests: number } {
+export function predict(
+  spec: AlgorithmSpec,
+  target: PolicyChannel,
+  q: { n: number; bytes: number },
+  prices: PriceBook,
+  memoryMiB: number,
+): { timeMs: number; cost: number; detail: AlgorithmCost; requests: number } {
   const m = target.model;
   const detail = spec.cost({ n: q.n, bytes: q.bytes, concurrency: m.concurrency });
   const polled = target.channel.kind === 'object' && !target.channel.capabilities.nativeWait;
-  const timeMs = detail.depth * m.latencyMs + (polled ? detail.waits * m.pollDelayMs : 0) + detail.bytes / m.bandwidthBytesPerMs;
+  // Bandwidth: a rank's own bytes at its bandwidth, or every rank's bytes through a shared server's
+  // aggregate ceiling, whichever takes longer.
+  const transferMs = Math.max(detail.bytes / m.bandwidthBytesPerMs, m.aggregateBandwidthBytesPerMs ? detail.transferred / m.aggregateBandwidthBytesPerMs : 0);
+  const timeMs = detail.depth * m.latencyMs + (polled ? detail.waits * m.pollDelayMs : 0) + transferMs;
   let requestPrice = 0;
   let requests = 0;
   for (const [kind, count] of Object.entries(detail.requests)) {
@@ -66,7 +75,9 @@ export function rank(channels: readonly PolicyChannel[], q: PolicyQuery, prices:
   const out: Omit<Choice, 'rank'>[] = [];
   const pool = q.channel ? channels.filter((c) => c.name === q.channel) : channels;
   if (q.channel && pool.length === 0) {
-    throw new FmiError('config', `channel "${q.channel}" is not available — loaded channels: ${channels.map((c) => c.name).join(', ') || 'none'}`, { field: 'channel' });
+    throw new FmiError('config', `channel "${q.channel}" is not available — loaded channels: ${channels.map((c) => c.name).join(', ') || 'none'}`, {
+      field: 'channel',
+    });
   }
   for (const target of pool) {
     const caps = target.channel.capabilities;
@@ -80,7 +91,8 @@ export function rank(channels: readonly PolicyChannel[], q: PolicyQuery, prices:
       out.push({ channel: target.name, algorithm: spec.name, timeMs: p.timeMs, cost: p.cost, requests: p.requests, spec, target, detail: p.detail });
     }
   }
-  const byName = (a: Omit<Choice, 'rank'>, b: Omit<Choice, 'rank'>) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : a.algorithm < b.algorithm ? -1 : a.algorithm > b.algorithm ? 1 : 0);
+  const byName = (a: Omit<Choice, 'rank'>, b: Omit<Choice, 'rank'>) =>
+    a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : a.algorithm < b.algorithm ? -1 : a.algorithm > b.algorithm ? 1 : 0;
   out.sort((a, b) => {
     const primary = q.hint === 'fast' ? a.timeMs - b.timeMs : a.cost - b.cost;
     if (primary !== 0) return primary;

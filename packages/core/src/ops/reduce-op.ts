@@ -1,4 +1,4 @@
-import { type DType, type TypedArray, dtypeOf, isBigIntDType, isFloatDType } from '../buffers.js';
+import { type DType, dtypeOf, isBigIntDType, isFloatDType, type TypedArray } from '../buffers.js';
 import { FmiError, invalidArgument } from '../errors.js';
 
 export type BuiltinOp = 'sum' | 'prod' | 'min' | 'max' | 'land' | 'lor' | 'band' | 'bor' | 'bxor';

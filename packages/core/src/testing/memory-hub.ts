@@ -25,7 +25,10 @@ export class MemoryHub {
   /** Object keys left under a job (relative to the job), sorted. */
   keys(job: string): string[] {
     const prefix = `${job}/`;
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length))
+      .sort();
   }
 
   /** Makes `rank` vanish abruptly (in `job`, or in every job): its peers see `peer-lost`. */

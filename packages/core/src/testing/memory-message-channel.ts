@@ -1,4 +1,4 @@
-import { type ChannelCapabilities, type ChannelModel, type ChannelOpenContext, type MessageChannel, type WaitOptions, channelModel } from '../channel.js';
+import { type ChannelCapabilities, type ChannelModel, type ChannelOpenContext, channelModel, type MessageChannel, type WaitOptions } from '../channel.js';
 import { FmiError } from '../errors.js';
 import type { Deadline } from '../util/deadline.js';
 import { MemoryHub } from './memory-hub.js';
@@ -58,7 +58,8 @@ export class MemoryMessageChannel implements MessageChannel {
   async send(peer: number, tag: string, data: Uint8Array, options: WaitOptions): Promise<void> {
     this.checkAlive(peer);
     options.deadline.throwIfExpired();
-    if (data.byteLength > this.capabilities.maxPayloadBytes) throw new FmiError('invalid-argument', `[${this.name}] message of ${data.byteLength} bytes exceeds ${this.capabilities.maxPayloadBytes}`);
+    if (data.byteLength > this.capabilities.maxPayloadBytes)
+      throw new FmiError('invalid-argument', `[${this.name}] message of ${data.byteLength} bytes exceeds ${this.capabilities.maxPayloadBytes}`);
     const key = `${this.job}|${this.rank}>${peer}|${tag}`;
     const copy = data.slice();
     const waiters = this.hub.receivers.get(key);

@@ -1,4 +1,4 @@
-import { type ChannelCapabilities, type ChannelModel, type ChannelOpenContext, type ObjectChannel, type WaitOptions, channelModel } from '../channel.js';
+import { type ChannelCapabilities, type ChannelModel, type ChannelOpenContext, channelModel, type ObjectChannel, type WaitOptions } from '../channel.js';
 import { FmiError } from '../errors.js';
 import { pollUntil } from '../util/poll.js';
 import type { MemoryHub } from './memory-hub.js';
@@ -38,7 +38,13 @@ export class MemoryObjectChannel implements ObjectChannel {
       nativeWait: options.nativeWait ?? true,
       ttl: false,
     };
-    this.model = channelModel({ latencyMs: 0.01, bandwidthBytesPerMs: 2_000_000, concurrency: 64, pollDelayMs: this.capabilities.nativeWait ? 0 : 1, ...options.model });
+    this.model = channelModel({
+      latencyMs: 0.01,
+      bandwidthBytesPerMs: 2_000_000,
+      concurrency: 64,
+      pollDelayMs: this.capabilities.nativeWait ? 0 : 1,
+      ...options.model,
+    });
     if (this.capabilities.atomicCounter) this.increment = this.incrementImpl;
   }
 
@@ -60,7 +66,8 @@ export class MemoryObjectChannel implements ObjectChannel {
 
   async put(key: string, data: Uint8Array, options: WaitOptions): Promise<void> {
     options.deadline.throwIfExpired();
-    if (data.byteLength > this.capabilities.maxPayloadBytes) throw new FmiError('invalid-argument', `[${this.name}] object of ${data.byteLength} bytes exceeds ${this.capabilities.maxPayloadBytes}`);
+    if (data.byteLength > this.capabilities.maxPayloadBytes)
+      throw new FmiError('invalid-argument', `[${this.name}] object of ${data.byteLength} bytes exceeds ${this.capabilities.maxPayloadBytes}`);
     const k = this.full(key);
     const copy = data.slice();
     this.hub.objects.set(k, copy);

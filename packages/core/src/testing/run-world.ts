@@ -1,6 +1,6 @@
 import type { Communicator } from '../api.js';
 import type { Channel } from '../channel.js';
-import { connect, type ConnectOptions } from '../connect.js';
+import { type ConnectOptions, connect } from '../connect.js';
 import { createMemoryHub, type MemoryHub } from './memory-hub.js';
 import { memoryMessageChannel } from './memory-message-channel.js';
 

@@ -100,10 +100,13 @@ export function sleep(ms: number, deadline?: Deadline): Promise<void> {
       clearTimeout(t);
       reject(signal.reason);
     };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.min(ms, deadline.remaining() + 1));
+    const t = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(ms, deadline.remaining() + 1),
+    );
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

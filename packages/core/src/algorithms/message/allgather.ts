@@ -1,6 +1,6 @@
 import { packBlocks, unpackBlocks } from '../../buffers.js';
 import { FmiError } from '../../errors.js';
-import { type MessageCtx, floorPow2 } from '../context.js';
+import { floorPow2, type MessageCtx } from '../context.js';
 
 /** Packs some ranks' blocks with their ranks: a u32 rank list as the first block, then the blocks. */
 function packIndexed(entries: ReadonlyMap<number, Uint8Array>): Uint8Array {
@@ -12,7 +12,9 @@ function unpackIndexed(packed: Uint8Array, into: Map<number, Uint8Array>): void 
   const [head, ...blocks] = unpackBlocks(packed);
   const ranks = new Uint32Array(head.slice().buffer);
   if (ranks.length !== blocks.length) throw new FmiError('protocol', 'allgather: malformed block set');
-  ranks.forEach((r, i) => into.set(r, blocks[i]));
+  ranks.forEach((r, i) => {
+    into.set(r, blocks[i]);
+  });
 }
 
 /**

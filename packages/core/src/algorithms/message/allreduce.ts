@@ -1,6 +1,6 @@
-import { type TypedArray, blockLayout } from '../../buffers.js';
-import { type ResolvedOp, applyKernel } from '../../ops/reduce-op.js';
-import { type MessageCtx, floorPow2 } from '../context.js';
+import { blockLayout, type TypedArray } from '../../buffers.js';
+import { applyKernel, type ResolvedOp } from '../../ops/reduce-op.js';
+import { floorPow2, type MessageCtx } from '../context.js';
 import { accumulatorOf, bytesOf, scratchLike } from '../reduction.js';
 import { bcastBinomial } from './bcast.js';
 import { reduceGatherFold } from './reduce.js';

@@ -1,4 +1,4 @@
-import { type MessageCtx, ceilPow2, fromRelative, toRelative } from '../context.js';
+import { ceilPow2, fromRelative, type MessageCtx, toRelative } from '../context.js';
 
 /**
  * Binomial-tree broadcast, in place: the root's bytes end up in every rank's `data`.

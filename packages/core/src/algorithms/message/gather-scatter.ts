@@ -1,6 +1,6 @@
 import { packBlocks, unpackBlocks } from '../../buffers.js';
 import { FmiError } from '../../errors.js';
-import { type MessageCtx, ceilPow2, fromRelative, toRelative } from '../context.js';
+import { ceilPow2, fromRelative, type MessageCtx, toRelative } from '../context.js';
 
 /**
  * Binomial-tree gather of one block per rank (blocks may differ in length).

@@ -1,6 +1,6 @@
 import type { TypedArray } from '../../buffers.js';
-import { type ResolvedOp, applyKernel } from '../../ops/reduce-op.js';
-import { type MessageCtx, fromRelative, toRelative } from '../context.js';
+import { applyKernel, type ResolvedOp } from '../../ops/reduce-op.js';
+import { fromRelative, type MessageCtx, toRelative } from '../context.js';
 import { accumulatorOf, bytesOf, foldInOrder, scratchLike } from '../reduction.js';
 import { gatherBinomial } from './gather-scatter.js';
 

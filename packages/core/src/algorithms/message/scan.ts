@@ -1,5 +1,5 @@
 import type { TypedArray } from '../../buffers.js';
-import { type ResolvedOp, applyKernel } from '../../ops/reduce-op.js';
+import { applyKernel, type ResolvedOp } from '../../ops/reduce-op.js';
 import type { MessageCtx } from '../context.js';
 import { accumulatorOf, bytesOf, scratchLike } from '../reduction.js';
 
@@ -11,12 +11,7 @@ import { accumulatorOf, bytesOf, scratchLike } from '../reduction.js';
  * (inclusive) and x0 ⊕ ... ⊕ x(i−1) (exclusive). Per rank ⌈log2 N⌉ sends and receives of B bytes.
  * Time ≈ ⌈log2 N⌉ (α + B/β + Bγ).
  */
-export async function scanRecursiveDoubling<T extends TypedArray>(
-  ctx: MessageCtx,
-  data: T,
-  op: ResolvedOp,
-  exclusive: boolean,
-): Promise<T | undefined> {
+export async function scanRecursiveDoubling<T extends TypedArray>(ctx: MessageCtx, data: T, op: ResolvedOp, exclusive: boolean): Promise<T | undefined> {
   const { rank, size } = ctx;
   const segment = accumulatorOf(data); // x(rank−2^k+1) ⊕ ... ⊕ x(rank)
   let excl: T | undefined; // x0 ⊕ ... ⊕ x(rank−1), built up from the left

@@ -1,5 +1,5 @@
 import type { TypedArray } from '../../buffers.js';
-import { type ResolvedOp, applyKernel } from '../../ops/reduce-op.js';
+import { applyKernel, type ResolvedOp } from '../../ops/reduce-op.js';
 import type { ObjectCtx } from '../context.js';
 import { bytesOf, foldInOrder, viewLike } from '../reduction.js';
 
