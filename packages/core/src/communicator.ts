@@ -407,6 +407,7 @@ export class CommunicatorImpl implements Communicator {
       }
     } finally {
       deadline.dispose();
+      if (world && this.session.statsFile) await this.writeStats(this.session.statsFile);
       if (world) {
         await Promise.allSettled(
           this.session.channels.map(async (t) => {
@@ -418,6 +419,16 @@ export class CommunicatorImpl implements Communicator {
           }),
         );
       }
+    }
+  }
+
+  /** Leaves this rank's usage where a launcher can sum it up (`fmi run`'s summary). Never fails the close. */
+  private async writeStats(file: string): Promise<void> {
+    try {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(file, JSON.stringify({ job: this.job, ...this.stats() }));
+    } catch (err) {
+      this.session.logger.warn(`could not write stats to ${file}`, { error: (err as Error).message });
     }
   }
 

@@ -125,6 +125,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
 
   const targets: PolicyChannel[] = created.map((channel) => ({ name: channel.name, channel, model: effectiveModel(channel.name, channel.model, config) }));
   const session = new Session(job, rank, size, targets, config, prices, logger, clock);
+  session.statsFile = env.FMI_STATS_FILE || undefined;
   const world = new CommunicatorImpl(
     session,
     'w',

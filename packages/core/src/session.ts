@@ -22,6 +22,8 @@ export class Session {
   readonly uses = new Map<string, MutableUse>();
   readonly choices = new Map<string, number>();
   calls = 0;
+  /** Where the world communicator writes its stats when it closes (FMI_STATS_FILE, set by `fmi run`). */
+  statsFile: string | undefined;
   private readonly planCache = new Map<string, Choice[]>();
 
   constructor(
