@@ -11,7 +11,7 @@ import { scanChain, scanRecursiveDoubling } from './algorithms/message/scan.js';
 import * as store from './algorithms/object/store-collectives.js';
 import { foldInOrder } from './algorithms/reduction.js';
 import type { CommStats, Communicator, OpName, OpOptions, OutOptions, P2POptions, PlanEntry, PlanQuery } from './api.js';
-import { allocLike, blockLayout, bytesOf, type DType, dtypeOf, type TypedArray, viewLike } from './buffers.js';
+import { allocLike, blockLayout, bytesOf, cloneBuf, type DType, dtypeOf, type TypedArray, viewLike } from './buffers.js';
 import type { MessageChannel, ObjectChannel } from './channel.js';
 import type { Hint } from './config/schema.js';
 import { FmiError, invalidArgument } from './errors.js';
@@ -182,6 +182,7 @@ export class CommunicatorImpl implements Communicator {
     const dtype = dtypeOf(data, 'data');
     this.checkPeer(root, 'root');
     if (this.rank === root) this.checkOut(options.out, dtype, data.length * this.size);
+    data = detached(data, options.out);
     const blocks = await this.gatherBlocks(bytesOf(data), root, data.byteLength, options);
     if (!blocks) return undefined;
     return concatInto(data, blocks, options.out);
@@ -208,7 +209,7 @@ export class CommunicatorImpl implements Communicator {
       if (dtypeOf(data, 'data') !== dtype) throw invalidArgument('out', `out is ${dtype} but data is ${dtypeOf(data)}`);
       if (data.length !== out.length * this.size)
         throw invalidArgument('data', `expected ${out.length * this.size} elements (size × out.length), got ${data.length}`);
-      const whole = bytesOf(data);
+      const whole = bytesOf(detached(data, out));
       const b = out.byteLength;
       blocks = Array.from({ length: this.size }, (_, r) => whole.subarray(r * b, (r + 1) * b));
     }
@@ -276,6 +277,7 @@ export class CommunicatorImpl implements Communicator {
   async allgather<T extends TypedArray>(data: T, options: OutOptions<T> = {}): Promise<T> {
     const dtype = dtypeOf(data, 'data');
     this.checkOut(options.out, dtype, data.length * this.size);
+    data = detached(data, options.out);
     const out = options.out ?? (allocSized(data, data.length * this.size) as T);
     const whole = bytesOf(out);
     const b = data.byteLength;
@@ -304,6 +306,7 @@ export class CommunicatorImpl implements Communicator {
     const dtype = dtypeOf(data, 'data');
     if (data.length % this.size !== 0) throw invalidArgument('data', `length ${data.length} is not a multiple of the communicator size ${this.size}`);
     this.checkOut(options.out, dtype, data.length);
+    data = detached(data, options.out);
     const out = options.out ?? (allocSized(data, data.length) as T);
     const b = data.byteLength / this.size;
     const src = bytesOf(data);
@@ -326,6 +329,7 @@ export class CommunicatorImpl implements Communicator {
     if (data.length % this.size !== 0) throw invalidArgument('data', `length ${data.length} is not a multiple of the communicator size ${this.size}`);
     const blockLen = data.length / this.size;
     this.checkOut(options.out, dtype, blockLen);
+    data = detached(data, options.out);
     const result = await this.collective('reduceScatter', data.byteLength, options, rop.commutative, rop.associative, async (call) => {
       if (call.choice.target.channel.kind === 'object') return store.objReduceScatter(this.objCtx(call), data, rop, blockLen);
       const ctx = this.msgCtx(call);
@@ -635,6 +639,17 @@ export class CommunicatorImpl implements Communicator {
     if (k !== dtype) throw invalidArgument('out', `out is ${k} but the data is ${dtype}`);
     if (out.length !== length) throw invalidArgument('out', `out has ${out.length} elements, expected ${length}`);
   }
+}
+
+/** True when two buffers share any bytes (an `out` that aliases the input). */
+function overlaps(a: TypedArray, b: TypedArray | undefined): boolean {
+  if (!b || a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** The input itself, or a copy when the result is written over it (algorithms read the input while writing). */
+function detached<T extends TypedArray>(data: T, out: T | undefined): T {
+  return overlaps(data, out) ? cloneBuf(data) : data;
 }
 
 function into<T extends TypedArray>(result: T, out: T | undefined): T {

@@ -80,10 +80,11 @@ export class MemoryObjectChannel implements ObjectChannel {
 
   async get(key: string, options: WaitOptions & { wait: boolean }): Promise<Uint8Array | undefined> {
     const k = this.full(key);
-    const have = this.hub.objects.get(k);
+    // Readers get their own copy, as from a real store: what one rank does to it never reaches another.
+    const have = this.hub.objects.get(k)?.slice();
     if (have || !options.wait) return have;
     if (!this.capabilities.nativeWait) {
-      return pollUntil(async () => this.hub.objects.get(k), options.deadline, { firstDelayMs: 1, maxDelayMs: 20, onPoll: () => this.polls++ });
+      return pollUntil(async () => this.hub.objects.get(k)?.slice(), options.deadline, { firstDelayMs: 1, maxDelayMs: 20, onPoll: () => this.polls++ });
     }
     const signal = options.deadline.signal;
     if (signal.aborted) throw signal.reason;
@@ -91,7 +92,7 @@ export class MemoryObjectChannel implements ObjectChannel {
       const waiter = {
         resolve: (v: Uint8Array) => {
           signal.removeEventListener('abort', onAbort);
-          resolve(v);
+          resolve(v.slice());
         },
         reject,
       };

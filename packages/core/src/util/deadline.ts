@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { FmiError } from '../errors.js';
 
 /**
@@ -53,6 +54,9 @@ export class Deadline {
   get signal(): AbortSignal {
     if (this.controller) return this.controller.signal;
     const controller = new AbortController();
+    // One deadline serves every wait of a call (a root waits for N−1 objects at once): lift Node's
+    // listener-count warning, which would otherwise flag a correct fan-out as a leak.
+    setMaxListeners(0, controller.signal);
     this.controller = controller;
     if (this.userSignal?.aborted) {
       controller.abort(abortedError(this.what, this.userSignal.reason));
