@@ -68,7 +68,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Communicato
   for (const m of options.modules ?? []) await container.load(m);
   const logger: Logger = options.logger ?? (container.isBound(TOKENS.Logger) ? container.get<Logger>(TOKENS.Logger) : consoleLogger(config.logLevel));
   const clock: Clock = container.isBound(TOKENS.Clock) ? container.get<Clock>(TOKENS.Clock) : systemClock;
-  const prices = priceBook(container.isBound(TOKENS.PriceBook) ? container.get<PriceBook>(TOKENS.PriceBook) : DEFAULT_PRICE_BOOK, config);
+  const prices = priceBook(pickPriceBook(container.isBound(TOKENS.PriceBook) ? container.getAll<PriceBook>(TOKENS.PriceBook) : [], env), config);
   const providers = container.isBound(TOKENS.ChannelProvider) ? container.getAll<ChannelProvider>(TOKENS.ChannelProvider) : [];
 
   const secret = options.secret ?? env.FMI_SECRET;
@@ -163,6 +163,24 @@ async function verifyAgreement(world: CommunicatorImpl, config: FmiConfig, targe
       { field: 'channels' },
     );
   }
+}
+
+/**
+ * Several cloud modules may be loaded at once (one program for every cloud), each with its own price
+ * book. The one that applies is the platform the ranks run on: `FMI_PRICE_BOOK` names it (launchers
+ * set it); otherwise the first loaded module's wins, which is the same on every rank of one program.
+ */
+function pickPriceBook(books: readonly PriceBook[], env: Readonly<Record<string, string | undefined>>): PriceBook {
+  const wanted = env.FMI_PRICE_BOOK;
+  if (wanted) {
+    const found = books.find((b) => b.name === wanted) ?? (wanted === DEFAULT_PRICE_BOOK.name ? DEFAULT_PRICE_BOOK : undefined);
+    if (!found)
+      throw new FmiError('config', `FMI_PRICE_BOOK names "${wanted}" but the loaded modules offer ${books.map((b) => `"${b.name}"`).join(', ') || 'none'}`, {
+        field: 'FMI_PRICE_BOOK',
+      });
+    return found;
+  }
+  return books[0] ?? DEFAULT_PRICE_BOOK;
 }
 
 function priceBook(base: PriceBook, config: FmiConfig): PriceBook {

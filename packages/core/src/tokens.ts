@@ -77,7 +77,7 @@ export interface LaunchSpec {
   /** Called with each line a rank prints, where the platform sees output. */
   readonly onOutput?: (rank: number, stream: 'stdout' | 'stderr', line: string) => void;
   /** Called when a rank changes state (started, exited). */
-  readonly onRankEvent?: (rank: number, event: 'started' | 'exited', outcome?: RankOutcome) => void;
+  readonly onRankEvent?: (rank: number, event: 'started' | 'connected' | 'exited', outcome?: RankOutcome) => void;
 }
 
 export interface LaunchResult {

@@ -24,9 +24,20 @@ export function selfHosted(options: SelfHostedOptions = {}): ContainerModule {
   return fmiModule({ channels: [directChannelProvider(direct), redisChannelProvider(redis)], platforms: [localPlatform()] });
 }
 
+export { DIRECT_CAPABILITIES, DIRECT_MODEL, DirectChannel } from './direct/direct-channel.js';
+export { openDirectWorld } from './direct/loopback-world.js';
 export { directChannelProvider } from './direct/provider.js';
 export type { DirectChannelOptions } from './direct/settings.js';
 export { type LocalLaunchSpec, type LocalPlatformOptions, localPlatform } from './platform/local-platform.js';
 export { type DeleteJobKeysOptions, deleteJobKeys } from './redis/gc.js';
 export { type RedisProviderOptions, redisChannelProvider } from './redis/provider.js';
 export { RedisChannel, type RedisChannelOptions } from './redis/redis-channel.js';
+export { formatAddress, parseRendezvousAddress } from './rendezvous/address.js';
+export { deriveJobSecret, generateServerKey } from './rendezvous/job-secret.js';
+export {
+  DEFAULT_RENDEZVOUS_LIMITS,
+  type RendezvousLimits,
+  RendezvousServer,
+  type RendezvousServerOptions,
+  startRendezvousServer,
+} from './rendezvous/server.js';

@@ -8,7 +8,10 @@ type Scalar = number | bigint;
 
 /**
  * A user-defined reduction. Give either `fn` (element by element: `fn(a, b)` where `a` comes from
- * the lower ranks) or `vector` (whole blocks: write `a[i] ⊕ b[i]` into `out[i]`; `out` may be `a`).
+ * the lower ranks) or `vector` (a loop over a block: write `a[i] ⊕ b[i]` into `out[i]`; `out` may
+ * be `a`). Either way the op must act element by element: algorithms cut buffers into blocks at any
+ * element boundary (ring, scatter-reduce), so a value spanning several elements (a 2×2 matrix in
+ * four floats) would be split. Pack such values into one element (BigUint64) or use `gatherValues`.
  *
  * Unless the op is both commutative and associative, FMI applies it in rank order exactly as a
  * sequential left fold would: `((x0 ⊕ x1) ⊕ x2) ⊕ ...`, bit for bit.

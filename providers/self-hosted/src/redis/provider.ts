@@ -18,10 +18,8 @@ export function redisChannelProvider(options: RedisProviderOptions = {}): Channe
     create(ctx: ChannelFactoryContext): RedisChannel | undefined {
       const settings = resolveRedisSettings({ config: ctx.config.channels?.redis, env: ctx.env, options });
       if (!settings) return undefined;
-      const model = ctx.config.model?.channels?.redis;
-      return new RedisChannel({ ...settings, ...(model ? { model: model as RedisChannelModelOverride } : {}) });
+      // Model overrides from config (`model.channels.redis`) are applied by core for every channel alike.
+      return new RedisChannel(settings);
     },
   };
 }
-
-type RedisChannelModelOverride = NonNullable<ConstructorParameters<typeof RedisChannel>[0]['model']>;

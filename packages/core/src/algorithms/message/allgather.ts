@@ -10,7 +10,8 @@ function packIndexed(entries: ReadonlyMap<number, Uint8Array>): Uint8Array {
 
 function unpackIndexed(packed: Uint8Array, into: Map<number, Uint8Array>): void {
   const [head, ...blocks] = unpackBlocks(packed);
-  const ranks = new Uint32Array(head.slice().buffer);
+  // Copy into fresh memory: `head` may be a Buffer view into a shared pool (Buffer#slice does not copy).
+  const ranks = new Uint32Array(Uint8Array.from(head).buffer);
   if (ranks.length !== blocks.length) throw new FmiError('protocol', 'allgather: malformed block set');
   ranks.forEach((r, i) => {
     into.set(r, blocks[i]);
