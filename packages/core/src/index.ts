@@ -45,6 +45,8 @@ export { ALGORITHMS, type AlgorithmCost, type AlgorithmSpec } from './model/cata
 export { DEFAULT_PRICE_BOOK, type PolicyChannel, type PolicyQuery, predict, rank as rankChoices } from './model/policy.js';
 export { type FmiModuleParts, fmiModule } from './module.js';
 export { BUILTIN_OPS, type BuiltinOp, type CustomOp, type ReduceOp, resolveOp } from './ops/reduce-op.js';
+export { type HttpLaunchSettings, type InvocationHeaders, launchOverHttp } from './platform/http-launcher.js';
+export { errorOutcome, type FmiInvocation, type FmiInvocationResult, parseInvocation } from './platform/invocation.js';
 export {
   type ChannelFactoryContext,
   type ChannelProvider,

@@ -23,7 +23,5 @@ export {
   type FmiAzureHandlerOptions,
   fmiAzureHandler,
 } from './functions/handler.js';
-export { type InvocationHeaders, launchOverHttp } from './functions/http-launcher.js';
-export { type FmiInvocation, type FmiInvocationResult, parseInvocation } from './functions/invocation.js';
 export { type AzureFunctionsPlatformOptions, azureFunctionsPlatform } from './functions/platform.js';
 export { AZURE_BLOB_MODEL_DEFAULTS, AZURE_PRICE_BOOK } from './model.js';

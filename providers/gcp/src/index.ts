@@ -12,8 +12,6 @@ export {
   type HttpFunctionResponse,
   type RankHandler,
 } from './functions/http-function.js';
-export { type InvocationHeaders, launchOverHttp } from './functions/http-launcher.js';
-export { type FmiInvocation, type FmiInvocationResult, parseInvocation } from './functions/invocation.js';
 export { type CloudFunctionsPlatformOptions, cloudFunctionsPlatform } from './functions/platform.js';
 export { type GcpOptions, gcp } from './gcp-module.js';
 export { GCS_MAX_OBJECT_BYTES, GcsChannel, type GcsChannelOptions } from './gcs/gcs-channel.js';

@@ -1,6 +1,14 @@
-import { type Communicator, type ConnectOptions, type ContainerModule, connect } from '@fmi/core';
+import {
+  type Communicator,
+  type ConnectOptions,
+  type ContainerModule,
+  connect,
+  errorOutcome,
+  type FmiInvocation,
+  type FmiInvocationResult,
+  parseInvocation,
+} from '@fmi/core';
 import { azure } from '../azure-module.js';
-import { errorOutcome, type FmiInvocation, type FmiInvocationResult, parseInvocation } from './invocation.js';
 
 /**
  * The parts of `@azure/functions` v4 objects the adapter uses. Structural, so this package has no

@@ -1,6 +1,5 @@
-import { FmiError, type LaunchResult, type LaunchSpec, type PlatformProvider } from '@fmi/core';
+import { FmiError, type InvocationHeaders, type LaunchResult, type LaunchSpec, launchOverHttp, type PlatformProvider } from '@fmi/core';
 import { checkHttpUrl, checkInt, checkRecord, configError, describeValue } from '../settings-check.js';
-import { type InvocationHeaders, launchOverHttp } from './http-launcher.js';
 
 /** Options of the `azure-functions` platform (`azure({ functions })`). */
 export interface AzureFunctionsPlatformOptions {

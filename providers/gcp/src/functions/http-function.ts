@@ -1,6 +1,14 @@
-import { type Communicator, type ConnectOptions, type ContainerModule, connect } from '@fmi/core';
+import {
+  type Communicator,
+  type ConnectOptions,
+  type ContainerModule,
+  connect,
+  errorOutcome,
+  type FmiInvocation,
+  type FmiInvocationResult,
+  parseInvocation,
+} from '@fmi/core';
 import { gcp } from '../gcp-module.js';
-import { errorOutcome, type FmiInvocation, type FmiInvocationResult, parseInvocation } from './invocation.js';
 
 /**
  * The parts of an Express request and response that the adapter uses. The Functions Framework

@@ -1,11 +1,13 @@
-import { Deadline, FmiError, type LaunchResult, type LaunchSpec, type RankOutcome, sleep } from '@fmi/core';
+import { FmiError } from '../errors.js';
+import type { LaunchResult, LaunchSpec, RankOutcome } from '../tokens.js';
+import { Deadline, sleep } from '../util/deadline.js';
 import type { FmiInvocation, FmiInvocationResult } from './invocation.js';
 
 /** Headers of every invocation request, or a function that makes them (e.g. a fresh identity token). */
 export type InvocationHeaders = Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
 
 export interface HttpLaunchSettings {
-  /** Platform name for messages, e.g. `gcp-functions`. */
+  /** Platform name for messages, e.g. `gcp-functions` or `azure-functions`. */
   readonly platform: string;
   /** The options path of this platform's settings, for `config` errors (e.g. `gcp.functions`). */
   readonly optionsPath: string;

@@ -1,4 +1,4 @@
-import { FmiError } from '@fmi/core';
+import { FmiError } from '../errors.js';
 
 /**
  * What the launching platform POSTs to a rank's function, as JSON. It carries the FMI environment
@@ -29,8 +29,8 @@ export interface FmiInvocationResult {
 const KEYS = ['rank', 'size', 'job', 'secret', 'env', 'args', 'input'];
 const JOB = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /**
- * Only FMI's own variables may come with a request. Anything else (STORAGE_EMULATOR_HOST,
- * GOOGLE_APPLICATION_CREDENTIALS, ...) would let whoever can invoke the function redirect its data
+ * Only FMI's own variables may come with a request. Anything else (STORAGE_EMULATOR_HOST, AZURE_STORAGE_CONNECTION_STRING,
+ * credentials, ...) would let whoever can invoke the function redirect its data
  * or credentials; those belong in the function's deployed configuration.
  */
 const ENV_NAME = /^FMI_[A-Z0-9_]+$/;
