@@ -128,17 +128,14 @@ describe('direct channel under real NAT (network namespaces)', () => {
   );
 
   it.skipIf(unavailable !== undefined)(
-    `connects through two MASQUERADE NATs that answer unsolicited SYNs with RST${unavailable ? ` — skipped: ${unavailable}` : ''}`,
+    `punches through two MASQUERADE NATs that answer unsolicited SYNs with RST${unavailable ? ` — skipped: ${unavailable}` : ''}`,
     async () => {
-      // Known gap (see the README): behind RST-answering NATs in namespaces, simultaneous open
-      // succeeds in only about half the runs within the punch budget; when it does not, both sides
-      // must agree on the relay and the job must still pass. Either path is accepted, never a split.
-      const reports = await runPair({ unsolicited: 'rst' });
-      const paths = reports.map((r) => r.path);
-      expect([
-        ['punched', 'punched'],
-        ['relay', 'relay'],
-      ]).toContainEqual(paths);
+      // Each RST also deletes the sender's NAT mapping, so the two SYNs must cross within one
+      // NAT-to-NAT round trip (microseconds here): this holds only with retries paced by the RST
+      // itself (hole-punch.ts). The budget is generous because CI runs this next to other test
+      // files on few CPUs; an idle machine punches in milliseconds.
+      const reports = await runPair({ unsolicited: 'rst' }, { NAT_TEST_PUNCH_MS: '15000' });
+      expect(reports.map((r) => r.path)).toEqual(['punched', 'punched']);
       expectCollectivePassed(reports);
     },
   );
