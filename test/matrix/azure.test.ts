@@ -2,8 +2,8 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureBlobChannel, DEFAULT_AZURE_PREFIX } from '@fmi/azure';
 import { type ConformanceTarget, runConformance } from '@fmi/conformance';
 import type { Channel } from '@fmi/core';
+import { startAzurite } from '@fmi/tools/azurite-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAzurite } from '../../tools/src/azurite-server.js';
 
 /**
  * The `azure-blob` column of the matrix: the whole conformance suite over the Blob Storage channel

@@ -1,9 +1,9 @@
 import { type ConformanceTarget, runConformance } from '@fmi/conformance';
 import type { Channel } from '@fmi/core';
 import { DEFAULT_GCS_PREFIX, GcsChannel } from '@fmi/gcp';
+import { startGcsEmulator } from '@fmi/tools/gcs-emulator';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGcsEmulator } from '../../tools/src/gcs-emulator.js';
 
 /**
  * The `gcs` column of the matrix: the whole conformance suite over the Cloud Storage channel against

@@ -33,6 +33,7 @@ export {
   type ObjectRequest,
   type WaitOptions,
 } from './channel.js';
+export { describeOptionValue, envSetting, type OptionChecks, optionChecks, type SettingSources } from './config/check-options.js';
 export { CONFIG_ENV_VARS } from './config/env.js';
 export { isFmiOriginalConfig } from './config/fmi-original.js';
 export { buildConfigJsonSchema } from './config/json-schema.js';
@@ -45,8 +46,19 @@ export { ALGORITHMS, type AlgorithmCost, type AlgorithmSpec } from './model/cata
 export { DEFAULT_PRICE_BOOK, type PolicyChannel, type PolicyQuery, predict, rank as rankChoices } from './model/policy.js';
 export { type FmiModuleParts, fmiModule } from './module.js';
 export { BUILTIN_OPS, type BuiltinOp, type CustomOp, type ReduceOp, resolveOp } from './ops/reduce-op.js';
+export {
+  checkHttpFunctionsOptions,
+  type HttpFunctionsPlatformOptions,
+  type HttpFunctionsPlatformSpec,
+  httpFunctionsPlatform,
+} from './platform/http-functions-platform.js';
 export { type HttpLaunchSettings, type InvocationHeaders, launchOverHttp } from './platform/http-launcher.js';
 export { errorOutcome, type FmiInvocation, type FmiInvocationResult, parseInvocation } from './platform/invocation.js';
+export { answerInvocation, type InvocationAnswer, type InvocationRequest, type RankConnectOptions } from './platform/invocation-answer.js';
+export { PolledStoreChannel, type PolledStoreChannelOptions } from './store/polled-store-channel.js';
+export { sdkErrorText, TRANSIENT_HTTP_STATUS, TRANSIENT_SOCKET_CODES } from './store/sdk-error-reading.js';
+export type { StoreDescription } from './store/store-description.js';
+export type { StoreDriver, StoreErrorKind, StoreListPage, StoreRequestOptions } from './store/store-driver.js';
 export {
   type ChannelFactoryContext,
   type ChannelProvider,
@@ -60,4 +72,5 @@ export {
   TOKENS,
 } from './tokens.js';
 export { Deadline, sleep, withDeadline } from './util/deadline.js';
+export { importPeerSdk, type PeerSdk, sharedClient } from './util/peer-sdk.js';
 export { type BackoffOptions, pollUntil } from './util/poll.js';

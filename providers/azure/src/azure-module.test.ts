@@ -1,28 +1,16 @@
-import { type ChannelFactoryContext, type ChannelProvider, connect, type FmiConfig, FmiError, type PlatformProvider, type PriceBook, TOKENS } from '@fmi/core';
+import { type ChannelProvider, connect, FmiError, type PlatformProvider, type PriceBook, TOKENS } from '@fmi/core';
+import { channelFactoryContext, configErrorOf as configError } from '@fmi/core/testing';
 import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { azure } from './azure-module.js';
 import { AzureBlobChannel } from './blob/blob-channel.js';
 import { azureBlobChannelProvider } from './blob/provider.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CONN = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;`;
 
-function context(channels: Record<string, Record<string, unknown>> = {}, env: Record<string, string | undefined> = {}): ChannelFactoryContext {
-  const config: FmiConfig = { job: 'j', hint: 'cheap', channel: undefined, timeoutMs: 60_000, memoryMiB: 2048, logLevel: 'warn', channels, model: {} };
-  return { rank: 0, size: 2, job: 'j', secret: undefined, config, env, logger: silent, clock: { now: () => Date.now() } };
-}
-
-function configError(run: () => unknown): FmiError {
-  try {
-    run();
-  } catch (error) {
-    expect(FmiError.isKind(error, 'config'), String(error)).toBe(true);
-    return error as FmiError;
-  }
-  throw new Error('expected a config error');
-}
+const context = (channels: Record<string, Record<string, unknown>> = {}, env: Record<string, string | undefined> = {}) =>
+  channelFactoryContext({ channels, env });
 
 describe('azure(options)', () => {
   it('binds the azure-blob channel, the azure-functions platform and the Consumption price book', async () => {

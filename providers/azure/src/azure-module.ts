@@ -1,9 +1,8 @@
-import { type ContainerModule, fmiModule } from '@fmi/core';
+import { type ContainerModule, checkHttpFunctionsOptions, fmiModule, optionChecks } from '@fmi/core';
 import { type AzureBlobSettings, checkAzureBlobSettings } from './blob/blob-settings.js';
 import { azureBlobChannelProvider } from './blob/provider.js';
-import { type AzureFunctionsPlatformOptions, azureFunctionsPlatform, checkAzureFunctionsOptions } from './functions/platform.js';
+import { type AzureFunctionsPlatformOptions, azureFunctionsPlatform } from './functions/platform.js';
 import { AZURE_PRICE_BOOK } from './model.js';
-import { checkRecord } from './settings-check.js';
 
 /** Options of the Azure provider module. */
 export interface AzureOptions {
@@ -24,9 +23,9 @@ const AZURE_KEYS = ['blob', 'functions'] as const;
  * naming the field, e.g. `azure.blob.container`); the SDK is not loaded here.
  */
 export function azure(options: AzureOptions = {}): ContainerModule {
-  const record = checkRecord('azure', options, 'azure', AZURE_KEYS);
+  const record = optionChecks('azure').record(options, 'azure', AZURE_KEYS);
   const blob = record.blob === undefined ? undefined : checkAzureBlobSettings(record.blob, 'azure.blob');
-  const functions = checkAzureFunctionsOptions(record.functions, 'azure.functions');
+  const functions = checkHttpFunctionsOptions('azure-functions', record.functions, 'azure.functions');
   return fmiModule({
     channels: [azureBlobChannelProvider(blob, 'azure.blob')],
     platforms: [azureFunctionsPlatform(functions, 'azure.functions')],

@@ -1,4 +1,5 @@
-import { type ChannelFactoryContext, type ChannelProvider, connect, type FmiConfig, FmiError, type PlatformProvider, type PriceBook, TOKENS } from '@fmi/core';
+import { type ChannelProvider, connect, type FmiConfig, FmiError, type PlatformProvider, type PriceBook, TOKENS } from '@fmi/core';
+import { channelFactoryContext, configErrorOf as configError } from '@fmi/core/testing';
 import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { gcp } from './gcp-module.js';
@@ -6,26 +7,8 @@ import { GcsChannel } from './gcs/gcs-channel.js';
 import { gcsChannelProvider } from './gcs/provider.js';
 import { cloudFunctionsGen1PriceBook } from './model.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-function context(
-  channels: Record<string, Record<string, unknown>> = {},
-  env: Record<string, string | undefined> = {},
-  model: FmiConfig['model'] = {},
-): ChannelFactoryContext {
-  const config: FmiConfig = { job: 'j', hint: 'cheap', channel: undefined, timeoutMs: 60_000, memoryMiB: 2048, logLevel: 'warn', channels, model };
-  return { rank: 0, size: 2, job: 'j', secret: undefined, config, env, logger: silent, clock: { now: () => Date.now() } };
-}
-
-function configError(run: () => unknown): FmiError {
-  try {
-    run();
-  } catch (error) {
-    expect(FmiError.isKind(error, 'config'), String(error)).toBe(true);
-    return error as FmiError;
-  }
-  throw new Error('expected a config error');
-}
+const context = (channels: Record<string, Record<string, unknown>> = {}, env: Record<string, string | undefined> = {}, model: FmiConfig['model'] = {}) =>
+  channelFactoryContext({ channels, env, model });
 
 async function bound(options: Parameters<typeof gcp>[0]) {
   const container = new Container();

@@ -1,9 +1,8 @@
-import { type ContainerModule, fmiModule } from '@fmi/core';
-import { type CloudFunctionsPlatformOptions, checkCloudFunctionsOptions, cloudFunctionsPlatform } from './functions/platform.js';
+import { type ContainerModule, checkHttpFunctionsOptions, fmiModule, optionChecks } from '@fmi/core';
+import { type CloudFunctionsPlatformOptions, cloudFunctionsPlatform } from './functions/platform.js';
 import { checkGcsSettings, type GcsSettings } from './gcs/gcs-settings.js';
 import { gcsChannelProvider } from './gcs/provider.js';
 import { cloudFunctionsGen1PriceBook, GEN1_MEMORY_TIERS_MIB } from './model.js';
-import { checkRecord, configError } from './settings-check.js';
 
 /** Options of the GCP provider module. */
 export interface GcpOptions {
@@ -19,6 +18,7 @@ export interface GcpOptions {
 }
 
 const GCP_KEYS = ['gcs', 'functions', 'functionMemoryMiB'] as const;
+const check = optionChecks('gcp');
 
 /**
  * The GCP provider module: binds the `gcs` channel, the `gcp-functions` platform and the Cloud
@@ -26,12 +26,12 @@ const GCP_KEYS = ['gcs', 'functions', 'functionMemoryMiB'] as const;
  * values fail with `config` naming the field (`gcp.gcs.bucket`, ...). The SDK is not loaded here.
  */
 export function gcp(options: GcpOptions = {}): ContainerModule {
-  const record = checkRecord('gcp', options, 'gcp', GCP_KEYS);
+  const record = check.record(options, 'gcp', GCP_KEYS);
   const gcs = record.gcs === undefined ? undefined : checkGcsSettings(record.gcs, 'gcp.gcs');
-  const functions = checkCloudFunctionsOptions(record.functions, 'gcp.functions');
+  const functions = checkHttpFunctionsOptions('gcp-functions', record.functions, 'gcp.functions');
   const memory = record.functionMemoryMiB ?? 2048;
   if (typeof memory !== 'number' || !GEN1_MEMORY_TIERS_MIB.includes(memory)) {
-    throw configError('gcp', 'gcp.functionMemoryMiB', `expected a Cloud Functions memory tier (${GEN1_MEMORY_TIERS_MIB.join(', ')}), got ${String(memory)}`);
+    throw check.error('gcp.functionMemoryMiB', `expected a Cloud Functions memory tier (${GEN1_MEMORY_TIERS_MIB.join(', ')}), got ${String(memory)}`);
   }
   return fmiModule({
     channels: [gcsChannelProvider(gcs, 'gcp.gcs')],

@@ -1,35 +1,20 @@
-import type { ContainerClient } from '@azure/storage-blob';
-import { FmiError } from '@fmi/core';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { FmiError, importPeerSdk, sharedClient } from '@fmi/core';
 
 /**
- * One `BlobServiceClient` per connection string per process, shared by every rank's channel in the
- * process and across warm invocations (its keep-alive sockets and pipeline are reused).
- *
- * `@azure/storage-blob` is an optional peer dependency, imported on first use only.
+ * One `BlobServiceClient` per connection string per process (core's `sharedClient`), shared by
+ * every rank's channel in the process and across warm invocations (its keep-alive sockets and
+ * pipeline are reused). `@azure/storage-blob` is an optional peer dependency, imported on first use only.
  */
-const services = new Map<string, Promise<import('@azure/storage-blob').BlobServiceClient>>();
+const services = new Map<string, Promise<BlobServiceClient>>();
 
 export async function containerClient(connectionString: string, container: string, field: string): Promise<ContainerClient> {
-  let service = services.get(connectionString);
-  if (!service) {
-    service = makeService(connectionString, field);
-    services.set(connectionString, service);
-    service.catch(() => services.delete(connectionString));
-  }
-  return (await service).getContainerClient(container);
+  const service = await sharedClient(services, connectionString, () => makeService(connectionString, field));
+  return service.getContainerClient(container);
 }
 
-async function makeService(connectionString: string, field: string): Promise<import('@azure/storage-blob').BlobServiceClient> {
-  let sdk: typeof import('@azure/storage-blob');
-  try {
-    sdk = await import('@azure/storage-blob');
-  } catch (cause) {
-    throw new FmiError('config', '[azure-blob] the azure-blob channel needs @azure/storage-blob — install it: npm install @azure/storage-blob@^12', {
-      field: 'channels.azure-blob',
-      channel: 'azure-blob',
-      cause,
-    });
-  }
+async function makeService(connectionString: string, field: string): Promise<BlobServiceClient> {
+  const sdk = await importPeerSdk(() => import('@azure/storage-blob'), { channel: 'azure-blob', packageName: '@azure/storage-blob', range: '^12' });
   try {
     // The channel retries itself within each operation's deadline; the SDK's retry policy would run
     // on its own clock (4 tries, up to minutes) past an FMI deadline.
@@ -39,10 +24,7 @@ async function makeService(connectionString: string, field: string): Promise<imp
     throw new FmiError(
       'config',
       `[azure-blob] ${field}: the connection string was rejected by @azure/storage-blob — check its AccountName/AccountKey or BlobEndpoint/SharedAccessSignature parts`,
-      {
-        field,
-        channel: 'azure-blob',
-      },
+      { field, channel: 'azure-blob' },
     );
   }
 }

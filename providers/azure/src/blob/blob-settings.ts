@@ -1,4 +1,6 @@
-import { checkInt, checkRecord, checkString, configError } from '../settings-check.js';
+import { envSetting, optionChecks, type SettingSources } from '@fmi/core';
+
+const check = optionChecks('azure-blob', { channel: 'azure-blob' });
 
 /** Settings of the `azure-blob` channel, from `azure({ blob })`, `channels.azure-blob` in config, or the environment. */
 export interface AzureBlobSettings {
@@ -56,19 +58,19 @@ function connectionStringProblem(value: string): string | undefined {
 
 /** Never echo a connection string: it carries the account key. */
 function checkSecretString(value: unknown, field: string): void {
-  if (typeof value !== 'string') throw configError('azure-blob', field, `expected a connection string, got ${typeof value}`);
+  if (typeof value !== 'string') throw check.error(field, `expected a connection string, got ${typeof value}`);
   const problem = connectionStringProblem(value);
-  if (problem) throw configError('azure-blob', field, problem);
+  if (problem) throw check.error(field, problem);
 }
 
 /** Checks one source strictly; `path` prefixes field names (`channels.azure-blob`, `azure.blob`). */
 export function checkAzureBlobSettings(input: unknown, path: string, fromConfigFile = false): AzureBlobSettings {
   if (input === undefined) return {};
-  const record = checkRecord('azure-blob', input, path, fromConfigFile ? [...CONFIG_KEYS] : [...AZURE_BLOB_SETTING_KEYS]);
-  if (record.container !== undefined) checkString('azure-blob', record.container, `${path}.container`, containerProblem);
+  const record = check.record(input, path, fromConfigFile ? [...CONFIG_KEYS] : [...AZURE_BLOB_SETTING_KEYS]);
+  if (record.container !== undefined) check.string(record.container, `${path}.container`, containerProblem);
   if (record.connectionString !== undefined) checkSecretString(record.connectionString, `${path}.connectionString`);
-  if (record.prefix !== undefined) checkString('azure-blob', record.prefix, `${path}.prefix`, prefixProblem);
-  if (record.maxPollIntervalMs !== undefined) checkInt('azure-blob', record.maxPollIntervalMs, `${path}.maxPollIntervalMs`, 1, 60_000);
+  if (record.prefix !== undefined) check.string(record.prefix, `${path}.prefix`, prefixProblem);
+  if (record.maxPollIntervalMs !== undefined) check.int(record.maxPollIntervalMs, `${path}.maxPollIntervalMs`, 1, 60_000);
   return record as AzureBlobSettings;
 }
 
@@ -77,21 +79,16 @@ export function checkAzureBlobSettings(input: unknown, path: string, fromConfigF
  * when nothing mentions the channel; throws `config` when a source is present but the container or
  * the connection string is missing.
  */
-export function resolveAzureBlobSettings(sources: {
-  readonly config?: unknown;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly options?: AzureBlobSettings;
-  readonly optionsPath?: string;
-}): ResolvedAzureBlobSettings | undefined {
+export function resolveAzureBlobSettings(sources: SettingSources<AzureBlobSettings>): ResolvedAzureBlobSettings | undefined {
   const env = sources.env ?? {};
   const optionsPath = sources.optionsPath ?? 'azure.blob';
   const fromConfig = checkAzureBlobSettings(sources.config, 'channels.azure-blob', true);
   const fromOptions = checkAzureBlobSettings(sources.options, optionsPath);
-  const envContainer = nonEmpty(env.FMI_AZURE_CONTAINER);
+  const envContainer = envSetting(env, 'FMI_AZURE_CONTAINER');
   const envPrefix = env.FMI_AZURE_PREFIX;
-  const envConnection = nonEmpty(env.AZURE_STORAGE_CONNECTION_STRING);
-  if (envContainer !== undefined) checkString('azure-blob', envContainer, 'FMI_AZURE_CONTAINER', containerProblem);
-  if (envPrefix !== undefined) checkString('azure-blob', envPrefix, 'FMI_AZURE_PREFIX', prefixProblem);
+  const envConnection = envSetting(env, 'AZURE_STORAGE_CONNECTION_STRING');
+  if (envContainer !== undefined) check.string(envContainer, 'FMI_AZURE_CONTAINER', containerProblem);
+  if (envPrefix !== undefined) check.string(envPrefix, 'FMI_AZURE_PREFIX', prefixProblem);
 
   const [container, containerField] =
     fromOptions.container !== undefined
@@ -101,10 +98,9 @@ export function resolveAzureBlobSettings(sources: {
         : [fromConfig.container, 'channels.azure-blob.container'];
   if (container === undefined) {
     if (sources.options !== undefined)
-      throw configError('azure-blob', `${optionsPath}.container`, 'no container: set it here, in FMI_AZURE_CONTAINER or in channels.azure-blob.container');
+      throw check.error(`${optionsPath}.container`, 'no container: set it here, in FMI_AZURE_CONTAINER or in channels.azure-blob.container');
     if (sources.config !== undefined)
-      throw configError(
-        'azure-blob',
+      throw check.error(
         'channels.azure-blob.container',
         'no container: the channels.azure-blob section is present but names no container (or set FMI_AZURE_CONTAINER)',
       );
@@ -115,8 +111,7 @@ export function resolveAzureBlobSettings(sources: {
       ? [fromOptions.connectionString, `${optionsPath}.connectionString`]
       : [envConnection, 'AZURE_STORAGE_CONNECTION_STRING'];
   if (connectionString === undefined) {
-    throw configError(
-      'azure-blob',
+    throw check.error(
       'AZURE_STORAGE_CONNECTION_STRING',
       `container "${container}" is set (${containerField}) but no storage account is: set AZURE_STORAGE_CONNECTION_STRING or ${optionsPath}.connectionString`,
     );
@@ -130,8 +125,4 @@ export function resolveAzureBlobSettings(sources: {
     prefix: fromOptions.prefix ?? envPrefix ?? fromConfig.prefix ?? DEFAULT_AZURE_PREFIX,
     maxPollIntervalMs: fromOptions.maxPollIntervalMs ?? fromConfig.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS,
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }

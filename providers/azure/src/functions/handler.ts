@@ -1,13 +1,4 @@
-import {
-  type Communicator,
-  type ConnectOptions,
-  type ContainerModule,
-  connect,
-  errorOutcome,
-  type FmiInvocation,
-  type FmiInvocationResult,
-  parseInvocation,
-} from '@fmi/core';
+import { answerInvocation, type Communicator, type FmiInvocation, type FmiInvocationResult, type RankConnectOptions } from '@fmi/core';
 import { azure } from '../azure-module.js';
 
 /**
@@ -32,12 +23,8 @@ export interface AzureHttpResponse {
 
 export type AzureRankHandler<I, R, C extends AzureInvocationContext> = (comm: Communicator, input: I, context: C, invocation: FmiInvocation) => Promise<R> | R;
 
-export interface FmiAzureHandlerOptions {
-  /** Provider modules for `connect()`; default `[azure()]` (the azure-blob channel from FMI_AZURE_CONTAINER and AZURE_STORAGE_CONNECTION_STRING). */
-  readonly modules?: readonly ContainerModule[] | ((invocation: FmiInvocation) => readonly ContainerModule[]);
-  /** Further `connect()` options (config, hint, timeoutMs, logger, ...). */
-  readonly connect?: Omit<ConnectOptions, 'rank' | 'size' | 'job' | 'secret' | 'env' | 'modules'>;
-}
+/** Provider modules and further `connect()` options; modules default to `[azure()]` (the azure-blob channel from FMI_AZURE_CONTAINER and AZURE_STORAGE_CONNECTION_STRING). */
+export type FmiAzureHandlerOptions = RankConnectOptions;
 
 /**
  * Turns a rank handler into an HTTP handler for the Azure Functions v4 programming model:
@@ -57,70 +44,16 @@ export function fmiAzureHandler<I = unknown, R = unknown, C extends AzureInvocat
   options: FmiAzureHandlerOptions = {},
 ): (request: AzureHttpRequest, context: C) => Promise<AzureHttpResponse> {
   return async (request, context) => {
-    if (request.method !== 'POST') {
-      return {
-        status: 405,
-        jsonBody: { ok: false, rank: -1, error: { message: `[azure-functions] ${request.method}: POST an FmiInvocation as JSON`, kind: 'invalid-argument' } },
-      };
-    }
-    let invocation: FmiInvocation;
-    try {
-      invocation = parseInvocation(await request.text());
-    } catch (error) {
-      return { status: 400, jsonBody: { ok: false, rank: -1, error: errorOutcome(error) } };
-    }
-    const answer = await runRank(invocation, options, (comm) => handler(comm, invocation.input as I, context, invocation));
-    if (!answer.ok) context.error(`[fmi] rank ${invocation.rank} of job ${invocation.job} failed: ${answer.error?.message ?? 'no message'}`);
-    return { status: answer.ok ? 200 : 500, jsonBody: answer };
+    const modules = options.modules ?? (() => [azure()]);
+    const answer = await answerInvocation(
+      'azure-functions',
+      { method: request.method, body: () => request.text() },
+      { ...options, modules },
+      (comm, invocation) => handler(comm, invocation.input as I, context, invocation),
+    );
+    const { invocation } = answer;
+    if (invocation && !answer.body.ok)
+      context.error(`[fmi] rank ${invocation.rank} of job ${invocation.job} failed: ${answer.body.error?.message ?? 'no message'}`);
+    return { status: answer.status, jsonBody: answer.body };
   };
-}
-
-/** Connects, runs, closes; every failure becomes the rank's error (never an unhandled rejection in the host). */
-async function runRank<R>(
-  invocation: FmiInvocation,
-  options: FmiAzureHandlerOptions,
-  run: (comm: Communicator) => Promise<R> | R,
-): Promise<FmiInvocationResult> {
-  const { rank } = invocation;
-  const modules = typeof options.modules === 'function' ? options.modules(invocation) : (options.modules ?? [azure()]);
-  let comm: Communicator;
-  try {
-    comm = await connect({
-      ...options.connect,
-      rank,
-      size: invocation.size,
-      job: invocation.job,
-      ...(invocation.secret !== undefined ? { secret: invocation.secret } : {}),
-      env: { ...process.env, ...invocation.env },
-      modules,
-    });
-  } catch (error) {
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  let result: R;
-  try {
-    result = await run(comm);
-  } catch (error) {
-    // Close anyway so this rank's blobs go; the other ranks see timeouts, not a hang.
-    await comm.close({ timeoutMs: 5_000 }).catch(() => {});
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  try {
-    await comm.close();
-  } catch (error) {
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  try {
-    JSON.stringify(result);
-  } catch (error) {
-    return {
-      ok: false,
-      rank,
-      error: {
-        message: `[azure-functions] rank ${rank}: the handler's result is not JSON-serialisable: ${(error as Error).message}`,
-        kind: 'invalid-argument',
-      },
-    };
-  }
-  return { ok: true, rank, result };
 }

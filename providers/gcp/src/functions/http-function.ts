@@ -1,13 +1,4 @@
-import {
-  type Communicator,
-  type ConnectOptions,
-  type ContainerModule,
-  connect,
-  errorOutcome,
-  type FmiInvocation,
-  type FmiInvocationResult,
-  parseInvocation,
-} from '@fmi/core';
+import { answerInvocation, type Communicator, type FmiInvocation, type RankConnectOptions } from '@fmi/core';
 import { gcp } from '../gcp-module.js';
 
 /**
@@ -28,15 +19,12 @@ export interface HttpFunctionResponse {
 /** A rank's work: gets the world communicator and the invocation's `input`, returns a JSON-serialisable result. */
 export type RankHandler<I = unknown, R = unknown> = (comm: Communicator, input: I, invocation: FmiInvocation) => Promise<R> | R;
 
-export interface FmiHttpFunctionOptions {
-  /**
-   * Provider modules for `connect()`; default `[gcp()]` (the gcs channel from FMI_GCS_BUCKET in the
-   * invocation's env or the function's environment). Add `selfHosted(...)` for the direct/relay channel.
-   */
-  readonly modules?: readonly ContainerModule[] | ((invocation: FmiInvocation) => readonly ContainerModule[]);
-  /** Further `connect()` options (config, hint, timeoutMs, logger, ...). */
-  readonly connect?: Omit<ConnectOptions, 'rank' | 'size' | 'job' | 'secret' | 'env' | 'modules'>;
-}
+/**
+ * Provider modules and further `connect()` options. Modules default to `[gcp()]` (the gcs channel
+ * from FMI_GCS_BUCKET in the invocation's env or the function's environment); add `selfHosted(...)`
+ * for the direct/relay channel.
+ */
+export type FmiHttpFunctionOptions = RankConnectOptions;
 
 /**
  * Turns a rank handler into an HTTP Cloud Function (Functions Framework signature `(req, res)`):
@@ -58,66 +46,10 @@ export function fmiHttpFunction<I = unknown, R = unknown>(
   options: FmiHttpFunctionOptions = {},
 ): (req: HttpFunctionRequest, res: HttpFunctionResponse) => Promise<void> {
   return async (req, res) => {
-    if (req.method !== undefined && req.method !== 'POST') {
-      res.status(405).json({
-        ok: false,
-        rank: -1,
-        error: { message: `[gcp-functions] ${req.method}: POST an FmiInvocation as JSON`, kind: 'invalid-argument' },
-      } satisfies FmiInvocationResult);
-      return;
-    }
-    let invocation: FmiInvocation;
-    try {
-      invocation = parseInvocation(req.body);
-    } catch (error) {
-      res.status(400).json({ ok: false, rank: -1, error: errorOutcome(error) } satisfies FmiInvocationResult);
-      return;
-    }
-    const answer = await runRank(handler, invocation, options);
-    res.status(answer.ok ? 200 : 500).json(answer);
+    const modules = options.modules ?? (() => [gcp()]);
+    const answer = await answerInvocation('gcp-functions', { method: req.method, body: () => req.body }, { ...options, modules }, (comm, invocation) =>
+      handler(comm, invocation.input as I, invocation),
+    );
+    res.status(answer.status).json(answer.body);
   };
-}
-
-/** Connects, runs, closes; every failure becomes the rank's error (never an unhandled rejection in the function). */
-export async function runRank<I, R>(handler: RankHandler<I, R>, invocation: FmiInvocation, options: FmiHttpFunctionOptions): Promise<FmiInvocationResult> {
-  const { rank } = invocation;
-  const modules = typeof options.modules === 'function' ? options.modules(invocation) : (options.modules ?? [gcp()]);
-  let comm: Communicator;
-  try {
-    comm = await connect({
-      ...options.connect,
-      rank,
-      size: invocation.size,
-      job: invocation.job,
-      ...(invocation.secret !== undefined ? { secret: invocation.secret } : {}),
-      env: { ...process.env, ...invocation.env },
-      modules,
-    });
-  } catch (error) {
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  let result: R;
-  try {
-    result = await handler(comm, invocation.input as I, invocation);
-  } catch (error) {
-    // Close anyway so this rank's objects go; the other ranks will see timeouts, not a hang.
-    await comm.close({ timeoutMs: 5_000 }).catch(() => {});
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  try {
-    await comm.close();
-  } catch (error) {
-    return { ok: false, rank, error: errorOutcome(error) };
-  }
-  try {
-    // Fail here, not inside res.json(), when the result cannot travel as JSON (a BigInt, a cycle).
-    JSON.stringify(result);
-  } catch (error) {
-    return {
-      ok: false,
-      rank,
-      error: { message: `[gcp-functions] rank ${rank}: the handler's result is not JSON-serialisable: ${(error as Error).message}`, kind: 'invalid-argument' },
-    };
-  }
-  return { ok: true, rank, result };
 }

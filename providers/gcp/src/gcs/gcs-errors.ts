@@ -1,3 +1,5 @@
+import { type StoreErrorKind, sdkErrorText, TRANSIENT_HTTP_STATUS, TRANSIENT_SOCKET_CODES } from '@fmi/core';
+
 /**
  * How the channel reads a failure of @google-cloud/storage. The SDK throws `ApiError` with the HTTP
  * status in `code` (a number) for answers, and node-fetch / gaxios errors with a string `code`
@@ -13,19 +15,8 @@ export function httpStatus(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-/** Socket-level failures worth another try: the service may simply be busy or restarting. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'ECONNABORTED',
-]);
+/** Connections refused, reset or timed out, as Node and undici name them. */
+const TRANSIENT_CODES = new Set([...TRANSIENT_SOCKET_CODES, 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
 /**
  * True for failures that another attempt may cure: 408/429/5xx, and connections refused, reset or
@@ -33,18 +24,22 @@ const TRANSIENT_CODES = new Set([
  */
 export function isTransient(error: unknown): boolean {
   const status = httpStatus(error);
-  if (status !== undefined) return TRANSIENT_STATUS.has(status);
+  if (status !== undefined) return TRANSIENT_HTTP_STATUS.has(status);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
   const errno = (error as { errno?: unknown } | null)?.errno;
   return typeof errno === 'string' && TRANSIENT_CODES.has(errno);
 }
 
-export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const first = error.message.split('\n')[0] ?? '';
-    return code !== undefined && !first.includes(String(code)) ? `${String(code)}: ${first}` : first;
-  }
-  return String(error);
+/** 404: no such object (or, outside a get, no such bucket); 412: `ifGenerationMatch: 0` found an object. */
+export function classifyGcsError(error: unknown): StoreErrorKind {
+  if (isTransient(error)) return 'transient';
+  const status = httpStatus(error);
+  if (status === 404) return 'absent';
+  if (status === 412) return 'conflict';
+  return status === 401 || status === 403 ? 'auth' : 'failed';
+}
+
+export function describeGcsError(error: unknown): { status: number | undefined; text: string } {
+  return { status: httpStatus(error), text: sdkErrorText(error) };
 }

@@ -1,4 +1,6 @@
-import { checkHttpUrl, checkInt, checkRecord, checkString, configError } from '../settings-check.js';
+import { envSetting, optionChecks, type SettingSources } from '@fmi/core';
+
+const check = optionChecks('gcs', { channel: 'gcs' });
 
 /** Settings of the `gcs` channel, from `gcp({ gcs })`, `channels.gcs` in config, or the environment. */
 export interface GcsSettings {
@@ -55,40 +57,34 @@ function prefixProblem(prefix: string): string | undefined {
 /** Checks one source of settings strictly; `path` prefixes field names (`channels.gcs`, `gcp.gcs`). */
 export function checkGcsSettings(input: unknown, path: string): GcsSettings {
   if (input === undefined) return {};
-  const record = checkRecord('gcs', input, path, GCS_SETTING_KEYS);
-  if (record.bucket !== undefined) checkString('gcs', record.bucket, `${path}.bucket`, bucketProblem);
-  if (record.prefix !== undefined) checkString('gcs', record.prefix, `${path}.prefix`, prefixProblem);
+  const record = check.record(input, path, GCS_SETTING_KEYS);
+  if (record.bucket !== undefined) check.string(record.bucket, `${path}.bucket`, bucketProblem);
+  if (record.prefix !== undefined) check.string(record.prefix, `${path}.prefix`, prefixProblem);
   if (record.projectId !== undefined)
-    checkString('gcs', record.projectId, `${path}.projectId`, (s) =>
+    check.string(record.projectId, `${path}.projectId`, (s) =>
       /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z0-9.:-]{1,100}$/.test(s) ? undefined : 'expected a Google Cloud project id',
     );
-  if (record.endpoint !== undefined) checkHttpUrl('gcs', record.endpoint, `${path}.endpoint`);
-  if (record.maxPollIntervalMs !== undefined) checkInt('gcs', record.maxPollIntervalMs, `${path}.maxPollIntervalMs`, 1, 60_000);
+  if (record.endpoint !== undefined) check.httpUrl(record.endpoint, `${path}.endpoint`);
+  if (record.maxPollIntervalMs !== undefined) check.int(record.maxPollIntervalMs, `${path}.maxPollIntervalMs`, 1, 60_000);
   return record as GcsSettings;
 }
 
 /**
- * Merges config (`channels.gcs`), environment and options — later winning — and fills in defaults.
+ * Merges config (`channels.gcs`), environment and options (`optionsPath` default `gcp.gcs`) — later winning — and fills in defaults.
  * Returns `undefined` when no source mentions the channel at all (it is then not offered); throws
  * `config` when a source is present but names no bucket.
  */
-export function resolveGcsSettings(sources: {
-  readonly config?: unknown;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly options?: GcsSettings;
-  /** Field path of `options` in messages; default `gcp.gcs`. */
-  readonly optionsPath?: string;
-}): ResolvedGcsSettings | undefined {
+export function resolveGcsSettings(sources: SettingSources<GcsSettings>): ResolvedGcsSettings | undefined {
   const env = sources.env ?? {};
   const optionsPath = sources.optionsPath ?? 'gcp.gcs';
   const fromConfig = checkGcsSettings(sources.config, 'channels.gcs');
   const fromOptions = checkGcsSettings(sources.options, optionsPath);
-  const envBucket = nonEmpty(env.FMI_GCS_BUCKET);
+  const envBucket = envSetting(env, 'FMI_GCS_BUCKET');
   const envPrefix = env.FMI_GCS_PREFIX;
-  if (envBucket !== undefined) checkString('gcs', envBucket, 'FMI_GCS_BUCKET', bucketProblem);
-  if (envPrefix !== undefined) checkString('gcs', envPrefix, 'FMI_GCS_PREFIX', prefixProblem);
-  const envEndpoint = nonEmpty(env.STORAGE_EMULATOR_HOST);
-  if (envEndpoint !== undefined) checkHttpUrl('gcs', envEndpoint, 'STORAGE_EMULATOR_HOST');
+  if (envBucket !== undefined) check.string(envBucket, 'FMI_GCS_BUCKET', bucketProblem);
+  if (envPrefix !== undefined) check.string(envPrefix, 'FMI_GCS_PREFIX', prefixProblem);
+  const envEndpoint = envSetting(env, 'STORAGE_EMULATOR_HOST');
+  if (envEndpoint !== undefined) check.httpUrl(envEndpoint, 'STORAGE_EMULATOR_HOST');
 
   const [bucket, bucketField] =
     fromOptions.bucket !== undefined
@@ -97,16 +93,16 @@ export function resolveGcsSettings(sources: {
         ? [envBucket, 'FMI_GCS_BUCKET']
         : [fromConfig.bucket, 'channels.gcs.bucket'];
   if (bucket === undefined) {
-    if (sources.options !== undefined) throw configError('gcs', `${optionsPath}.bucket`, 'no bucket: set it here, in FMI_GCS_BUCKET or in channels.gcs.bucket');
+    if (sources.options !== undefined) throw check.error(`${optionsPath}.bucket`, 'no bucket: set it here, in FMI_GCS_BUCKET or in channels.gcs.bucket');
     if (sources.config !== undefined)
-      throw configError('gcs', 'channels.gcs.bucket', 'no bucket: the channels.gcs section is present but names no bucket (or set FMI_GCS_BUCKET)');
+      throw check.error('channels.gcs.bucket', 'no bucket: the channels.gcs section is present but names no bucket (or set FMI_GCS_BUCKET)');
     return undefined;
   }
   const endpoint = fromOptions.endpoint ?? envEndpoint ?? fromConfig.endpoint;
   const projectId =
     fromOptions.projectId ??
-    nonEmpty(env.GOOGLE_CLOUD_PROJECT) ??
-    nonEmpty(env.GCLOUD_PROJECT) ??
+    envSetting(env, 'GOOGLE_CLOUD_PROJECT') ??
+    envSetting(env, 'GCLOUD_PROJECT') ??
     fromConfig.projectId ??
     (endpoint !== undefined ? EMULATOR_PROJECT_ID : undefined);
   return {
@@ -117,8 +113,4 @@ export function resolveGcsSettings(sources: {
     endpoint,
     maxPollIntervalMs: fromOptions.maxPollIntervalMs ?? fromConfig.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS,
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
