@@ -100,7 +100,7 @@ describe('direct channel on loopback', () => {
     const {
       channels: [a, b],
     } = await world(2);
-    const tag = 'é'.repeat(127) + 'x'; // 255 bytes
+    const tag = `${'é'.repeat(127)}x`; // 255 bytes
     await a.send(1, tag, new Uint8Array(0), wait());
     expect((await b.recv(0, tag, wait())).byteLength).toBe(0);
     expect(() => a.send(1, `${tag}y`, new Uint8Array(1), wait())).toThrow(/at most 255/);

@@ -13,6 +13,7 @@ import {
 } from '@fmi/core';
 import { ControlConnection } from '../rendezvous/control-client.js';
 import type { IntroFields, PairPath } from '../rendezvous/protocol.js';
+import { watchAbort } from './abort-watch.js';
 import { MAX_PAYLOAD_BYTES, MAX_TAG_BYTES, tagByteLength } from './data-frame.js';
 import { allocMessage, Inbox } from './inbox.js';
 import { PairAttempt } from './pair-attempt.js';
@@ -206,22 +207,21 @@ export class DirectChannel implements MessageChannel {
     const signal = deadline.signal;
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<PeerLink>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const unwatch = watchAbort(signal, () => reject(signal.reason));
       connecting.then(
         (l) => {
-          signal.removeEventListener('abort', onAbort);
+          unwatch();
           resolve(l);
         },
         (e) => {
-          signal.removeEventListener('abort', onAbort);
+          unwatch();
           reject(e);
         },
       );
     });
   }
 
-  private expectPairing(peer: number, st: PeerState): void {
+  private expectPairing(_peer: number, st: PeerState): void {
     st.connecting = new Promise<PeerLink>((resolve, reject) => {
       st.settle = { resolve, reject };
     });

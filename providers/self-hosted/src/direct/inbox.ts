@@ -1,4 +1,5 @@
 import { type Deadline, FmiError } from '@fmi/core';
+import { watchAbort } from './abort-watch.js';
 import type { MessageSink } from './data-frame.js';
 
 /**
@@ -58,7 +59,7 @@ export class Inbox {
         resolve,
         reject,
         sink: undefined,
-        detach: () => signal.removeEventListener('abort', onAbort),
+        detach: () => unwatch(),
       };
       const onAbort = () => {
         const s = waiter.sink;
@@ -80,7 +81,7 @@ export class Inbox {
         }
         reject(signal.reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      const unwatch = watchAbort(signal, onAbort);
       this.slot(peer, tag).waiters.push(waiter);
     });
   }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type Deadline, FmiError } from '@fmi/core';
 import type { PairPath } from '../rendezvous/protocol.js';
+import { watchAbort } from './abort-watch.js';
 import { DataFrameDecoder, encodeHeader, type MessageSink } from './data-frame.js';
 import type { Inbox, IncomingSink } from './inbox.js';
 
@@ -113,18 +114,17 @@ export class PeerLink {
       return Promise.reject(signal.reason);
     }
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
+      const unwatch = watchAbort(signal, () => {
         written.catch(() => {});
         reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       written.then(
         () => {
-          signal.removeEventListener('abort', onAbort);
+          unwatch();
           resolve();
         },
         (e) => {
-          signal.removeEventListener('abort', onAbort);
+          unwatch();
           reject(e);
         },
       );

@@ -9,6 +9,13 @@ export type PrivateArrival = (socket: Socket, hello: Hello) => void;
 
 const HELLO_TIMEOUT_MS = 5_000;
 const MAX_ADVERTISED = 8;
+/**
+ * A hello whose token is not expected (yet) is held this long: the initiator's connection can
+ * arrive before this rank has read its own INTRO for the pair (the server sends both in the same
+ * turn, but the two copies travel separately). Dropping it would cost the initiator that endpoint.
+ */
+const PARK_MS = 1_000;
+const MAX_PARKED = 1_024;
 
 /**
  * The listener behind a rank's private endpoint: peers on the same host or network dial it
@@ -22,6 +29,8 @@ const MAX_ADVERTISED = 8;
 export class PrivateListener {
   private readonly expected = new Map<string, { peer: number; rank: number; arrive: PrivateArrival }>();
   private readonly pending = new Set<Socket>();
+  /** Connections whose hello came before `expect` for its token, by token (hex). */
+  private readonly parked = new Map<string, { socket: Socket; hello: Hello; timer: NodeJS.Timeout }>();
 
   private constructor(
     private readonly server: Server,
@@ -83,7 +92,18 @@ export class PrivateListener {
 
   /** Waits for `peer`'s connection carrying `token`; the caller stops waiting with `unexpect`. */
   expect(token: Buffer, peer: number, ownRank: number, arrive: PrivateArrival): void {
-    this.expected.set(token.toString('hex'), { peer, rank: ownRank, arrive });
+    const key = token.toString('hex');
+    const early = this.parked.get(key);
+    if (early) {
+      this.unpark(key);
+      if (early.hello.rank === peer && !early.socket.destroyed) {
+        early.socket.write(encodeHello(token, ownRank));
+        arrive(early.socket, early.hello);
+        return;
+      }
+      early.socket.destroy();
+    }
+    this.expected.set(key, { peer, rank: ownRank, arrive });
   }
 
   unexpect(token: Buffer): void {
@@ -94,6 +114,7 @@ export class PrivateListener {
     this.server.close();
     for (const s of this.pending) s.destroy();
     this.pending.clear();
+    for (const key of [...this.parked.keys()]) this.unpark(key)?.destroy();
     this.expected.clear();
   }
 
@@ -109,7 +130,11 @@ export class PrivateListener {
         this.pending.delete(socket);
         const key = hello.token.toString('hex');
         const entry = this.expected.get(key);
-        if (!entry || entry.peer !== hello.rank) {
+        if (!entry) {
+          this.park(key, socket, hello);
+          return;
+        }
+        if (entry.peer !== hello.rank) {
           socket.destroy();
           return;
         }
@@ -123,5 +148,26 @@ export class PrivateListener {
         socket.destroy();
       },
     );
+  }
+
+  private park(key: string, socket: Socket, hello: Hello): void {
+    if (this.parked.has(key) || this.parked.size >= MAX_PARKED) {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(() => this.unpark(key)?.destroy(), PARK_MS);
+    timer.unref();
+    this.parked.set(key, { socket, hello, timer });
+    socket.once('close', () => {
+      if (this.parked.get(key)?.socket === socket) this.unpark(key);
+    });
+  }
+
+  private unpark(key: string): Socket | undefined {
+    const p = this.parked.get(key);
+    if (!p) return undefined;
+    clearTimeout(p.timer);
+    this.parked.delete(key);
+    return p.socket;
   }
 }

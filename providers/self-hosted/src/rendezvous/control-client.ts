@@ -53,6 +53,7 @@ export class ControlConnection {
   /** `0.0.0.0` or `::`, the wildcard of the family that reaches the server. */
   readonly localAddress: string;
   private closing = false;
+  private corked = false;
   private readonly where: string;
 
   private constructor(
@@ -129,6 +130,16 @@ export class ControlConnection {
 
   private write(frame: Buffer): void {
     if (this.socket.destroyed) return;
+    // Frames written in one turn (a collective's first sends ask for several peers at once) leave
+    // in one write.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(frame);
   }
 

@@ -138,6 +138,11 @@ export class RendezvousServer {
   private rejectedAuth = 0;
   private relayBytesTotal = 0;
   private listening: AddressInfo | undefined;
+  /**
+   * Sockets written to while one chunk of frames is handled: corked, and uncorked once the chunk is
+   * done, so the 63 INTROs that a burst of CONNECTs from one rank produces leave in one write.
+   */
+  private batch: Set<Socket> | undefined;
 
   constructor(private readonly options: RendezvousServerOptions) {
     if (!options.serverKey) throw new FmiError('config', '[rendezvous] a server key is required (it derives every job secret)', { field: 'serverKey' });
@@ -240,6 +245,17 @@ export class RendezvousServer {
 
   private onData(conn: Conn, chunk: Buffer): void {
     if (conn.state === 'closed' || conn.state === 'spliced') return;
+    const batch = new Set<Socket>();
+    this.batch = batch;
+    try {
+      this.onChunk(conn, chunk);
+    } finally {
+      this.batch = undefined;
+      for (const socket of batch) socket.uncork();
+    }
+  }
+
+  private onChunk(conn: Conn, chunk: Buffer): void {
     try {
       const frames = conn.decoder.push(chunk);
       for (const frame of frames) {
@@ -555,6 +571,10 @@ export class RendezvousServer {
       this.logger.warn('[rendezvous] client does not read its frames, dropping it', { job: conn.job?.id, rank: conn.rank });
       conn.socket.destroy();
       return;
+    }
+    if (this.batch && !this.batch.has(conn.socket)) {
+      conn.socket.cork();
+      this.batch.add(conn.socket);
     }
     conn.socket.write(frame);
   }
