@@ -13,6 +13,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two workers on two cores: many files wait on servers (Redis, emulators, child processes).
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });

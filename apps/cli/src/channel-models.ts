@@ -1,4 +1,4 @@
-import type { Channel, ChannelModel, ChannelProvider, FmiConfig, Logger, PolicyChannel, PriceBook } from '@fmi/core';
+import { type Channel, type ChannelProvider, effectiveModel, type FmiConfig, type Logger, type PolicyChannel, type PriceBook } from '@fmi/core';
 
 /**
  * Settings that make a provider create its channel when the real ones are absent, for commands
@@ -70,15 +70,6 @@ export function policyChannels(channels: readonly CreatedChannel[], config: FmiC
   return channels.map(({ name, channel }) => ({ name, channel, model: effectiveModel(name, channel.model, config) }));
 }
 
-// The same merge as core's `effectiveModel` (session.ts), which core does not export yet (asked of
-// the lead); `fmi plan` must rank exactly as a rank's `comm.plan()` does.
-function effectiveModel(name: string, base: ChannelModel, config: FmiConfig): ChannelModel {
-  const o = config.model.channels?.[name];
-  if (!o) return base;
-  return { ...base, ...o, pricePerRequest: { ...base.pricePerRequest, ...(o.pricePerRequest ?? {}) } } as ChannelModel;
-}
-
-/** The price book with the config's overrides, as `connect()` applies them. */
 export function effectivePrices(base: PriceBook, config: FmiConfig): PriceBook {
   return {
     name: base.name,

@@ -55,6 +55,7 @@ export {
 export { type HttpLaunchSettings, type InvocationHeaders, launchOverHttp } from './platform/http-launcher.js';
 export { errorOutcome, type FmiInvocation, type FmiInvocationResult, parseInvocation } from './platform/invocation.js';
 export { answerInvocation, type InvocationAnswer, type InvocationRequest, type RankConnectOptions } from './platform/invocation-answer.js';
+export { effectiveModel } from './session.js';
 export { PolledStoreChannel, type PolledStoreChannelOptions } from './store/polled-store-channel.js';
 export { sdkErrorText, TRANSIENT_HTTP_STATUS, TRANSIENT_SOCKET_CODES } from './store/sdk-error-reading.js';
 export type { StoreDescription } from './store/store-description.js';

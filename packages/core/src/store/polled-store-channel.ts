@@ -6,7 +6,7 @@ import type { StoreDescription } from './store-description.js';
 import type { StoreDriver, StoreErrorKind } from './store-driver.js';
 import { StoreFailures } from './store-failures.js';
 
-/** First pause of a waiting get; grows ×2 up to `maxPollIntervalMs`. */
+/** First pause of a waiting get unless the store sets one; grows ×2 up to `maxPollIntervalMs`. */
 const FIRST_POLL_MS = 5;
 /** Backoff of retries after transient failures (429, 5xx, resets): first pause and ceiling. */
 const RETRY_FIRST_MS = 50;
@@ -29,6 +29,8 @@ export interface PolledStoreChannelOptions {
   readonly prefix: string;
   /** Longest pause between two polls of a waiting `get`, ms. */
   readonly maxPollIntervalMs: number;
+  /** First pause of a waiting `get`, ms; default 5. It doubles up to `maxPollIntervalMs`. */
+  readonly firstPollIntervalMs?: number;
   /**
    * Puts are create-only (default true): core writes every key once, so an object already in place
    * is either this rank's own earlier attempt (a retry after a lost answer; equal bytes, and the put
@@ -166,7 +168,7 @@ export class PolledStoreChannel implements ObjectChannel {
     const once = () => this.#download(driver, key, options.deadline);
     const value = options.wait
       ? await pollUntil(once, options.deadline, {
-          firstDelayMs: FIRST_POLL_MS,
+          firstDelayMs: this.#options.firstPollIntervalMs ?? FIRST_POLL_MS,
           maxDelayMs: this.#options.maxPollIntervalMs,
           onPoll: () => {
             this.#counts.polls++;

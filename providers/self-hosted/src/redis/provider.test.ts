@@ -1,4 +1,4 @@
-import { type ChannelFactoryContext, type FmiConfig, FmiError } from '@fmi/core';
+import { type ChannelFactoryContext, effectiveModel, type FmiConfig, FmiError } from '@fmi/core';
 import { describe, expect, it } from 'vitest';
 import { redisChannelProvider } from './provider.js';
 import { RedisChannel } from './redis-channel.js';
@@ -48,10 +48,14 @@ describe('redisChannelProvider', () => {
     );
   });
 
-  it('applies model overrides from config (a calibration profile)', () => {
-    const channel = redisChannelProvider({ url: 'redis://h:1' }).create(context({}, {}, { channels: { redis: { latencyMs: 0.3 } } }));
-    expect(channel?.model.latencyMs).toBe(0.3);
-    expect(channel?.model.pricePerHour).toBe(0.038);
+  it('keeps its default model; core applies config overrides (a calibration profile) on top', () => {
+    const ctx = context({}, {}, { channels: { redis: { latencyMs: 0.3 } } });
+    const channel = redisChannelProvider({ url: 'redis://h:1' }).create(ctx);
+    if (!channel) throw new Error('expected a channel');
+    expect(channel.model.latencyMs).toBe(5.2);
+    const effective = effectiveModel('redis', channel.model, ctx.config);
+    expect(effective.latencyMs).toBe(0.3);
+    expect(effective.pricePerHour).toBe(0.038);
   });
 
   it("rejects unknown keys and bad values with 'config' naming the field", () => {
