@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { FmiError } from '@fmi/core';
 
 /**
- * Loads an optional peer SDK on first use. `@fmi/aws` installs without any AWS SDK; a channel that
- * is configured but whose SDK is missing fails with `config` and the install command.
+ * Loads the `aws-lambda` platform's optional peer SDK on first use; a platform whose SDK is missing
+ * fails with `config` and the install command. (The channels use core's `importPeerSdk`, whose
+ * error names a channel's settings; the platform's names `aws.lambda`.)
  */
 export async function loadSdk<T>(channel: string, pkg: string, load: () => Promise<T>): Promise<T> {
   try {
@@ -14,7 +15,7 @@ export async function loadSdk<T>(channel: string, pkg: string, load: () => Promi
       throw new FmiError('config', `[${channel}] the ${channel} channel needs ${pkg} — install it: npm install ${pkg}`, {
         cause,
         channel,
-        field: `channels.${channel}`,
+        field: `aws.${channel === 'aws-lambda' ? 'lambda' : channel}`,
       });
     }
     throw cause;

@@ -1,41 +1,42 @@
-import { FmiError } from '@fmi/core';
+import { describeOptionValue, type FmiError, type OptionChecks, optionChecks } from '@fmi/core';
 
 /**
  * Strict checks of one source of settings (programmatic options, a config section, an
  * environment variable). Every failure is an FmiError of kind `config` that names the field with
  * its full path (`channels.s3.bucket`, `aws.dynamodb.ttlSeconds`, `FMI_S3_ENDPOINT`), so a bad
  * setting fails `connect()` before any rank talks — after that it would be a distributed hang.
+ * The generic checks are core's `optionChecks`; what is AWS's own lives here (regions, endpoints
+ * without credentials, credential options).
  */
 
 export function configError(channel: string, field: string, message: string, cause?: unknown): FmiError {
-  return new FmiError('config', `[${channel}] ${field}: ${message}`, { field, channel, cause });
+  return checks(channel).error(field, message, cause);
 }
 
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+/** Core's strict option checks, worded `[channel]`; one set per channel (`s3`, `dynamodb`, `aws-lambda`, `aws`). */
+const checksByChannel = new Map<string, OptionChecks>();
+function checks(channel: string): OptionChecks {
+  let c = checksByChannel.get(channel);
+  if (!c) {
+    c = optionChecks(channel, channel === 'aws' ? {} : { channel });
+    checksByChannel.set(channel, c);
+  }
+  return c;
 }
+
+export const describeValue = describeOptionValue;
 
 /** Checks that `input` is a plain object holding only `known` keys; returns it as a record. */
 export function checkObject(channel: string, input: unknown, path: string, known: readonly string[]): Record<string, unknown> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw configError(channel, path, `expected an object with some of ${known.join(', ')}, got ${describeValue(input)}`);
-  }
-  const record = input as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!known.includes(key)) throw configError(channel, `${path}.${key}`, `unknown setting — known: ${known.join(', ')}`);
-  }
-  return record;
+  return checks(channel).record(input, path, known);
 }
 
+/** A non-empty string (matching `pattern` when given), or nothing. */
 export function checkString(channel: string, value: unknown, field: string, pattern?: { re: RegExp; what: string }): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw configError(channel, field, `expected a non-empty string, got ${describeValue(value)}`);
-  if (pattern && !pattern.re.test(value)) throw configError(channel, field, `${describeValue(value)} is not ${pattern.what}`);
-  return value;
+  return checks(channel).string(value, field, (s) =>
+    s.length === 0 ? 'expected a non-empty string' : pattern && !pattern.re.test(s) ? `expected ${pattern.what}` : undefined,
+  );
 }
 
 export function checkBoolean(channel: string, value: unknown, field: string): boolean | undefined {
@@ -44,25 +45,16 @@ export function checkBoolean(channel: string, value: unknown, field: string): bo
   return value;
 }
 
-export function checkInt(channel: string, value: unknown, field: string, min: number, max: number, unit = ''): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw configError(channel, field, `expected a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
+/** A whole number from `min` to `max` (`unit` is only documentation at the call site), or nothing. */
+export function checkInt(channel: string, value: unknown, field: string, min: number, max: number, _unit = ''): number | undefined {
+  return value === undefined ? undefined : checks(channel).int(value, field, min, max);
 }
 
-/** An `http(s)://host[:port]` endpoint of an AWS-compatible service. */
+/** An `http(s)://host[:port]` endpoint of an AWS-compatible service, without credentials in it. */
 export function checkEndpoint(channel: string, value: unknown, field: string): string | undefined {
-  const text = checkString(channel, value, field);
-  if (text === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (cause) {
-    throw configError(channel, field, `"${text}" is not a URL — use http://host:port or https://host`, cause);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError(channel, field, `"${text}" must use http:// or https://`);
+  if (value === undefined) return undefined;
+  const text = checks(channel).httpUrl(value, field);
+  const url = new URL(text);
   if (url.username || url.password) throw configError(channel, field, 'must not carry credentials — use the standard AWS credential chain');
   return text;
 }

@@ -12,7 +12,7 @@ import {
   type WaitOptions,
 } from '@fmi/core';
 import { DYNAMODB_MODEL_DEFAULTS } from '../model-defaults.js';
-import { runLimited } from '../s3/s3-channel.js';
+import { runLimited } from '../run-limited.js';
 import { httpStatus, isAuthError, isThrottle, sdkError, sdkErrorName } from '../sdk-errors.js';
 import { type DynamoDbSdk, dynamoDbClient, dynamoDbSdk } from './dynamodb-client.js';
 import type { ResolvedDynamoDbSettings } from './dynamodb-settings.js';
@@ -64,6 +64,15 @@ interface DynamoCounts {
  * server; every item carries a `ttl` attribute so DynamoDB's TTL removes what a crashed job left.
  * Waits poll GetItem with backoff: DynamoDB Streams cannot wake a function in milliseconds.
  * All reads are strongly consistent, so a get after a completed put always sees it.
+ *
+ * Why not core's `PolledStoreChannel` (as `s3`, `gcs` and `azure-blob` are): its driver contract is
+ * one object per name and one request per call, and it cannot offer an atomic counter. DynamoDB
+ * differs in all three: an object above 380,000 bytes is several items (chunks, written before the
+ * head, read back by Query, deleted by BatchWriteItem with the chunk count remembered per key),
+ * `increment` is `UpdateItem ADD` with its own never-resend-unless-throttled rule, and expiry is a
+ * per-item `ttl` attribute. Fitting those through the driver would push the channel's logic into
+ * the driver anyway. It shares the rest: `importPeerSdk`/`sharedClient` for its clients, core's
+ * option checks for its settings, `pollUntil` for waits.
  */
 export class DynamoDbChannel implements ObjectChannel {
   readonly name = 'dynamodb';

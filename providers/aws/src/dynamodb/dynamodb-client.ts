@@ -1,18 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { credentialsKey, loadSdk } from '../sdk-loader.js';
+import { importPeerSdk, sharedClient } from '@fmi/core';
+import { credentialsKey } from '../sdk-loader.js';
 import type { AwsCredentialsOption } from '../settings-check.js';
 
 export type DynamoDbSdk = typeof import('@aws-sdk/client-dynamodb');
 
-let sdk: Promise<DynamoDbSdk> | undefined;
-
-/** `@aws-sdk/client-dynamodb`, imported on first use only (an optional peer dependency). */
+/** `@aws-sdk/client-dynamodb`, imported on first use only (an optional peer dependency); a failed import is retried next time. */
 export function dynamoDbSdk(): Promise<DynamoDbSdk> {
-  sdk ??= loadSdk('dynamodb', '@aws-sdk/client-dynamodb', () => import('@aws-sdk/client-dynamodb'));
-  sdk.catch(() => {
-    sdk = undefined;
-  });
-  return sdk;
+  return importPeerSdk(() => import('@aws-sdk/client-dynamodb'), { channel: 'dynamodb', packageName: '@aws-sdk/client-dynamodb', range: '^3' });
 }
 
 export interface DynamoDbClientSettings {
@@ -28,25 +23,19 @@ export interface DynamoDbClientSettings {
   readonly retries: boolean;
 }
 
-/** One client per distinct setting per process, reused across warm starts (see s3-client.ts). */
+/** One client per distinct setting per process (core's `sharedClient`), reused across warm starts (see s3-client.ts). */
 const clients = new Map<string, Promise<DynamoDBClient>>();
 
 export function dynamoDbClient(settings: DynamoDbClientSettings): Promise<DynamoDBClient> {
   const key = JSON.stringify([settings.region, settings.endpoint ?? '', credentialsKey(settings.credentials), settings.retries]);
-  let client = clients.get(key);
-  if (!client) {
-    client = dynamoDbSdk().then(
-      ({ DynamoDBClient }) =>
-        new DynamoDBClient({
-          region: settings.region,
-          ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-          ...(settings.credentials ? { credentials: typeof settings.credentials === 'function' ? settings.credentials : { ...settings.credentials } } : {}),
-          ...(settings.retries ? {} : { maxAttempts: 1 }),
-          requestHandler: { httpAgent: { keepAlive: true, maxSockets: settings.maxSockets }, httpsAgent: { keepAlive: true, maxSockets: settings.maxSockets } },
-        }),
-    );
-    clients.set(key, client);
-    client.catch(() => clients.delete(key));
-  }
-  return client;
+  return sharedClient(clients, key, async () => {
+    const { DynamoDBClient } = await dynamoDbSdk();
+    return new DynamoDBClient({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      ...(settings.credentials ? { credentials: typeof settings.credentials === 'function' ? settings.credentials : { ...settings.credentials } } : {}),
+      ...(settings.retries ? {} : { maxAttempts: 1 }),
+      requestHandler: { httpAgent: { keepAlive: true, maxSockets: settings.maxSockets }, httpsAgent: { keepAlive: true, maxSockets: settings.maxSockets } },
+    });
+  });
 }

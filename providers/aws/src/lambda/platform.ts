@@ -1,5 +1,5 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { Deadline, FmiError, type LaunchResult, type LaunchSpec, type PlatformProvider, type RankOutcome, sleep } from '@fmi/core';
+import { Deadline, FmiError, type LaunchResult, type LaunchSpec, type PlatformProvider, type RankOutcome, sharedClient, sleep } from '@fmi/core';
 import { isThrottle, sdkErrorName } from '../sdk-errors.js';
 import { credentialsKey, loadSdk } from '../sdk-loader.js';
 import {
@@ -68,9 +68,8 @@ export function checkLambdaOptions(input: unknown, path: string): LambdaPlatform
   return r as LambdaPlatformOptions;
 }
 
-type LambdaSdk = typeof import('@aws-sdk/client-lambda');
-let sdk: Promise<LambdaSdk> | undefined;
 const clients = new Map<string, Promise<LambdaClient>>();
+const lambdaSdk = () => loadSdk('aws-lambda', '@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda'));
 
 function lambdaClient(
   region: string,
@@ -80,32 +79,25 @@ function lambdaClient(
   timeoutMs: number,
 ): Promise<LambdaClient> {
   const key = JSON.stringify([region, endpoint ?? '', credentialsKey(credentials), sockets, timeoutMs]);
-  let client = clients.get(key);
-  if (!client) {
-    sdk ??= loadSdk('aws-lambda', '@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda'));
-    client = sdk.then(
-      ({ LambdaClient }) =>
-        new LambdaClient({
-          region,
-          ...(endpoint ? { endpoint } : {}),
-          ...(credentials ? { credentials: typeof credentials === 'function' ? credentials : { ...credentials } } : {}),
-          // One attempt: the SDK would resend an Invoke whose answer was lost, running a rank twice.
-          // The platform resends only throttled invocations (429: refused, never started).
-          maxAttempts: 1,
-          // One socket per rank in flight (the default of 50 would hold ranks 51+ back until
-          // others finish, and those wait for them); a RequestResponse invoke lasts as long as the rank.
-          requestHandler: {
-            httpAgent: { keepAlive: true, maxSockets: sockets },
-            httpsAgent: { keepAlive: true, maxSockets: sockets },
-            requestTimeout: timeoutMs,
-            connectionTimeout: 10_000,
-          },
-        }),
-    );
-    clients.set(key, client);
-    client.catch(() => clients.delete(key));
-  }
-  return client;
+  return sharedClient(clients, key, async () => {
+    const { LambdaClient } = await lambdaSdk();
+    return new LambdaClient({
+      region,
+      ...(endpoint ? { endpoint } : {}),
+      ...(credentials ? { credentials: typeof credentials === 'function' ? credentials : { ...credentials } } : {}),
+      // One attempt: the SDK would resend an Invoke whose answer was lost, running a rank twice.
+      // The platform resends only throttled invocations (429: refused, never started).
+      maxAttempts: 1,
+      // One socket per rank in flight (the default of 50 would hold ranks 51+ back until
+      // others finish, and those wait for them); a RequestResponse invoke lasts as long as the rank.
+      requestHandler: {
+        httpAgent: { keepAlive: true, maxSockets: sockets },
+        httpsAgent: { keepAlive: true, maxSockets: sockets },
+        requestTimeout: timeoutMs,
+        connectionTimeout: 10_000,
+      },
+    });
+  });
 }
 
 /**
@@ -145,7 +137,7 @@ export function lambdaPlatform(options: LambdaPlatformOptions = {}, shared: { re
       const region = checked.region ?? shared.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const invokeTimeoutMs = checked.invokeTimeoutMs ?? 16 * 60_000;
       const client = await lambdaClient(region, checked.endpoint, checked.credentials ?? shared.credentials, concurrency, invokeTimeoutMs);
-      const { InvokeCommand } = await (sdk as Promise<LambdaSdk>);
+      const { InvokeCommand } = await lambdaSdk();
       const throttleRetryMs = checked.throttleRetryMs ?? 20_000;
       const { FMI_SECRET, ...env } = spec.env;
 
