@@ -101,11 +101,20 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  // Keep draining the pipes so a chatty server never blocks on a full pipe.
-  child.stdout?.resume();
-  child.stderr?.resume();
-
+  // Keep draining the pipes so a chatty server never blocks on a full pipe, remembering the tail of
+  // the output: a server that dies mid-run says why on stderr instead of leaving only ECONNREFUSED.
+  let tail = output.slice(-4096);
+  const keepTail = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4096);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
   let stopping: Promise<void> | undefined;
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`[fmi] ${options.what} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal}); last output:\n${tail}\n`);
+  });
+
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       process.off('exit', killOnExit);
