@@ -1,10 +1,9 @@
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDbChannel, S3Channel } from '@fmi/aws';
 import { type ConformanceTarget, runConformance } from '@fmi/conformance';
 import type { Channel } from '@fmi/core';
-import { type DynaliteHandle, startDynalite } from '@fmi/tools/dynalite-server';
-import { type S3rverHandle, startS3rver } from '@fmi/tools/s3rver-server';
+import { startAwsTestServers } from '@fmi/tools/aws-test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -19,26 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const SIZES = [1, 2, 3, 5] as const;
 const BIG_SIZES = [8] as const;
 
-let s3rver: S3rverHandle;
-let dynalite: DynaliteHandle;
 const BUCKET = 'fmi-matrix';
 const TABLE = 'fmi-matrix';
 
-s3rver = await startS3rver({ buckets: [BUCKET] });
-dynalite = await startDynalite();
-afterAll(async () => {
-  await Promise.all([s3rver?.stop(), dynalite?.stop()]);
-});
-
-const admin = new S3Client({
-  region: 'us-east-1',
-  endpoint: s3rver.endpoint,
-  forcePathStyle: true,
-  credentials: s3rver.credentials,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
-const dynamoAdmin = new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: dynalite.credentials });
+const servers = await startAwsTestServers({ buckets: [BUCKET], dynalite: true });
+const { s3rver, dynalite, s3Admin: admin, dynamoAdmin } = servers;
+afterAll(() => servers.stop());
 
 /** Every object under a job, seen from outside the channel. */
 async function s3Leftovers(job: string): Promise<string[]> {

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PortInUseError, spawnServer } from './aws-server-process.js';
-import { freePort } from './free-port.js';
+import { retryOnPortInUse, spawnServer } from './server-process.js';
 
 /** A dynalite child process started for tests or benchmarks. */
 export interface DynaliteHandle {
@@ -28,41 +27,33 @@ export interface StartDynaliteOptions {
 export async function startDynalite(options: StartDynaliteOptions = {}): Promise<DynaliteHandle> {
   const require = createRequire(import.meta.url);
   const script = join(dirname(require.resolve('dynalite/package.json')), 'cli.js');
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    try {
-      const proc = await spawnServer({
-        what: 'dynalite',
+  return retryOnPortInUse(undefined, async (port) => {
+    const proc = await spawnServer({
+      what: 'dynalite',
+      args: [
         script,
-        args: [
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--createTableMs',
-          '0',
-          '--deleteTableMs',
-          '0',
-          '--updateTableMs',
-          '0',
-          ...(options.persist ? ['--path', '{dir}'] : []),
-        ],
-        ready: /Dynalite listening at: \S+:(\d+)/,
-        portInUse: /EADDRINUSE/,
-        ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
-      });
-      return {
-        endpoint: `http://127.0.0.1:${port}`,
-        port,
-        credentials: { accessKeyId: 'fmi-local', secretAccessKey: 'fmi-local' },
-        dir: proc.dir,
-        stop: proc.stop,
-      };
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof PortInUseError)) throw error;
-    }
-  }
-  throw lastError;
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--createTableMs',
+        '0',
+        '--deleteTableMs',
+        '0',
+        '--updateTableMs',
+        '0',
+        ...(options.persist ? ['--path', '{dir}'] : []),
+      ],
+      ready: /Dynalite listening at: \S+:(\d+)/,
+      portInUse: /EADDRINUSE/,
+      ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    });
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      port,
+      credentials: { accessKeyId: 'fmi-local', secretAccessKey: 'fmi-local' },
+      dir: proc.dir,
+      stop: proc.stop,
+    };
+  });
 }

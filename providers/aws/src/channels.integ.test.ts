@@ -1,35 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Deadline, FmiError } from '@fmi/core';
-import { startDynalite } from '@fmi/tools/dynalite-server';
-import { startS3rver } from '@fmi/tools/s3rver-server';
+import { startAwsTestServers } from '@fmi/tools/aws-test-servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DYNAMODB_ITEM_PAYLOAD_BYTES, DynamoDbChannel } from './dynamodb/dynamodb-channel.js';
 import { resolveDynamoDbSettings } from './dynamodb/dynamodb-settings.js';
 import { S3Channel } from './s3/s3-channel.js';
 import { resolveS3Settings } from './s3/s3-settings.js';
 
-const s3rver = await startS3rver({ buckets: ['fmi-integ'] });
-const dynalite = await startDynalite();
-afterAll(async () => {
-  await Promise.all([s3rver.stop(), dynalite.stop()]);
-});
+const servers = await startAwsTestServers({ buckets: ['fmi-integ'], dynalite: true });
+const { s3rver, dynalite, s3Admin: admin, dynamoAdmin: ddb } = servers;
+afterAll(() => servers.stop());
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const d = (ms = 10_000) => ({ deadline: new Deadline(ms, 'test op') });
 const ctx = (job: string, rank = 0) => ({ rank, size: 2, job, logger: quiet, clock: { now: () => Date.now() }, deadline: new Deadline(10_000, 'open') });
 const job = () => `t-${randomUUID()}`;
-
-const admin = new S3Client({
-  region: 'us-east-1',
-  endpoint: s3rver.endpoint,
-  forcePathStyle: true,
-  credentials: s3rver.credentials,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
-const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint, credentials: dynalite.credentials });
 
 async function s3Keys(prefix: string): Promise<string[]> {
   const keys: string[] = [];

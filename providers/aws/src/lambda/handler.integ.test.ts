@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { startS3rver } from '@fmi/tools/s3rver-server';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startAwsTestServers } from '@fmi/tools/aws-test-servers';
 import type { Context } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aws } from '../aws-module.js';
 import { fmiHandler } from './handler.js';
 import type { FmiPayload, FmiRankResult } from './payload.js';
 
-const s3rver = await startS3rver({ buckets: ['fmi-handler'] });
-afterAll(() => s3rver.stop());
+const servers = await startAwsTestServers({ buckets: ['fmi-handler'] });
+const { s3rver, s3Admin: admin } = servers;
+afterAll(() => servers.stop());
 
-const admin = new S3Client({
-  region: 'us-east-1',
-  endpoint: s3rver.endpoint,
-  forcePathStyle: true,
-  credentials: s3rver.credentials,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
 async function leftovers(job: string): Promise<string[]> {
   const out = await admin.send(new ListObjectsV2Command({ Bucket: 'fmi-handler', Prefix: `fmi/${job}/` }));
   return (out.Contents ?? []).map((o) => o.Key as string);

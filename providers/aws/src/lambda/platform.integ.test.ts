@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startAwsTestServers } from '@fmi/tools/aws-test-servers';
 import { startLambdaInvokeEndpoint } from '@fmi/tools/lambda-invoke-endpoint';
-import { startS3rver } from '@fmi/tools/s3rver-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lambdaPlatform } from './platform.js';
 
@@ -16,9 +16,10 @@ const built = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 if (!existsSync(built)) throw new Error(`[fmi] ${built} is missing — run \`npm run build\` first (the Lambda processes run the built package)`);
 
 const fixture = fileURLToPath(new URL('./fixtures/rank-handler.mjs', import.meta.url));
-const s3rver = await startS3rver({ buckets: ['fmi-lambda'] });
+const servers = await startAwsTestServers({ buckets: ['fmi-lambda'] });
+const { s3rver, s3Admin: admin } = servers;
 // Credentials reach the function through its environment: the standard AWS chain, as on Lambda.
-const functionEnv = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+const functionEnv = servers.credentialsEnv;
 const functions = {
   'fmi-rank': { module: fixture, timeoutMs: 20_000, env: functionEnv },
   'fmi-crash': { module: fixture, export: 'crash', env: functionEnv },
@@ -26,17 +27,9 @@ const functions = {
 const endpoint = await startLambdaInvokeEndpoint({ functions });
 const throttling = await startLambdaInvokeEndpoint({ functions, throttleFirst: 3 });
 afterAll(async () => {
-  await Promise.all([endpoint.stop(), throttling.stop(), s3rver.stop()]);
+  await Promise.all([endpoint.stop(), throttling.stop(), servers.stop()]);
 });
 
-const admin = new S3Client({
-  region: 'us-east-1',
-  endpoint: s3rver.endpoint,
-  forcePathStyle: true,
-  credentials: s3rver.credentials,
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const jobEnv = { FMI_S3_BUCKET: 'fmi-lambda', FMI_S3_ENDPOINT: s3rver.endpoint, FMI_TIMEOUT_MS: '15000' };
 
