@@ -150,6 +150,8 @@ async function launchLocal(spec: LocalLaunchSpec, o: LocalPlatformOptions): Prom
 
   const ranks: Rank[] = [];
   let firstFailure: RankOutcome | undefined;
+  /** Ranks in the order their exits were seen. */
+  const exitOrder: number[] = [];
   let stopping: RankError | undefined;
   let settle: () => void = () => {};
   const allDone = new Promise<void>((resolve) => {
@@ -202,7 +204,7 @@ async function launchLocal(spec: LocalLaunchSpec, o: LocalPlatformOptions): Prom
       logger.error(`[local] rank ${r.rank} (pid ${r.child.pid}) did not exit after SIGKILL`);
     } else if (exitCode === 0) {
       outcome = { rank: r.rank, ok: true, exitCode, durationMs };
-    } else if (r.stopReason) {
+    } else if (r.stopReason && !r.record) {
       outcome = { rank: r.rank, ok: false, exitCode, error: r.stopReason, durationMs };
     } else {
       outcome = { rank: r.rank, ok: false, exitCode, error: describeFailure(r), durationMs };
@@ -215,6 +217,7 @@ async function launchLocal(spec: LocalLaunchSpec, o: LocalPlatformOptions): Prom
   const onExit = (r: Rank, code: number | null, signal: NodeJS.Signals | null) => {
     if (r.exit) return;
     r.exit = { code, signal };
+    exitOrder.push(r.rank);
     clearTimeout(r.killTimer);
     // The failure is decided now, in exit order, not when its output has drained: the rank that
     // died first is the cause, the ones that lose their peer a moment later are consequences.
@@ -302,10 +305,17 @@ async function launchLocal(spec: LocalLaunchSpec, o: LocalPlatformOptions): Prom
   }
 
   const outcomes = ranks.map((r) => r.outcome as RankOutcome);
-  const first = firstFailure ? outcomes[firstFailure.rank] : undefined;
+  // The cause is the first rank, in exit order, that failed with an error of its own. A rank that
+  // only lost its peer (or timed out waiting for it) is a consequence, even when its exit was seen
+  // first: a peer's death can reach a neighbour's socket before the launcher sees the exit.
+  const cause = exitOrder.map((rank) => outcomes[rank]).find((o) => !o.ok && o.error && !CONSEQUENCES.has(o.error.kind ?? ''));
+  const first = cause ?? (firstFailure ? outcomes[firstFailure.rank] : undefined);
   const ok = outcomes.every((x) => x.ok);
   return { ok, ranks: outcomes, ...(first ? { firstFailure: first } : {}), wallMs: Date.now() - t0 };
 }
+
+/** Error kinds that follow from another rank's failure rather than cause one. */
+const CONSEQUENCES: ReadonlySet<string> = new Set(['peer-lost', 'timeout', 'aborted', 'closed']);
 
 /** The error of a rank that failed on its own: its error record, else a guess from its stderr. */
 function describeFailure(r: Rank): RankError {
