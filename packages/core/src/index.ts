@@ -72,6 +72,6 @@ export {
   type RankOutcome,
   TOKENS,
 } from './tokens.js';
-export { Deadline, sleep, withDeadline } from './util/deadline.js';
+export { Deadline, raceSignal, sleep, withDeadline } from './util/deadline.js';
 export { importPeerSdk, type PeerSdk, sharedClient } from './util/peer-sdk.js';
 export { type BackoffOptions, pollUntil } from './util/poll.js';

@@ -117,7 +117,14 @@ export function sleep(ms: number, deadline?: Deadline): Promise<void> {
 
 /** Races a promise against the deadline; the promise itself is not cancelled. */
 export function withDeadline<T>(promise: Promise<T>, deadline: Deadline): Promise<T> {
-  const signal = deadline.signal;
+  return raceSignal(promise, deadline.signal);
+}
+
+/**
+ * Settles with `promise`, or rejects with the signal's reason as soon as it aborts (the promise
+ * itself is not cancelled; its later rejection is ignored). The listener is removed either way.
+ */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => {});
     return Promise.reject(signal.reason);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Deadline, FmiError, type Logger } from '@fmi/core';
+import { Deadline, FmiError, type Logger, raceSignal } from '@fmi/core';
 import type { ControlConnection } from '../rendezvous/control-client.js';
 import type { IntroFields, PairPath } from '../rendezvous/protocol.js';
 import { openRelay } from '../rendezvous/relay-client.js';
@@ -180,21 +180,6 @@ export class PairAttempt {
 
   /** Waits for `promise`, or rejects with the reason of a failure/deadline of this pairing. */
   private race<T>(promise: Promise<T>): Promise<T> {
-    const signal = this.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-    });
+    return raceSignal(promise, this.signal);
   }
 }
