@@ -24,7 +24,9 @@ options:
       --channel NAME   force one channel for every operation: direct, redis, ... (FMI_CHANNEL)
       --hint HINT      fast or cheap: what the policy optimises (FMI_HINT)
       --config FILE    an fmi.json, validated here and passed to ranks (FMI_CONFIG)
-      --platform NAME  where ranks run (default local: processes on this machine)
+      --platform NAME  where ranks run (default local: processes on this machine; aws-lambda,
+                       gcp-functions, azure-functions when their packages are installed)
+      --function NAME  the deployed function cloud ranks run (instead of SCRIPT)
       --timeout MS     stop the job after MS milliseconds (default 3600000; exit code 124)
       --job ID         job id (default: generated); scopes every key and pairing
   -q, --quiet          no progress line and no summary
@@ -51,6 +53,7 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
       hint: { type: 'string' },
       config: { type: 'string' },
       platform: { type: 'string' },
+      function: { type: 'string' },
       timeout: { type: 'string' },
       job: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
@@ -66,8 +69,14 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
   const ranksFlag = str(values, 'ranks') !== undefined ? '--ranks' : '--np';
   const size = intFlag(ranksFlag, str(values, 'ranks') ?? str(values, 'np'), { min: 1, max: 4096 });
   if (size === undefined) throw new UsageError('--ranks', 'is required: how many ranks to run, e.g. -n 4');
-  const [script, ...scriptArgs] = positionals;
+  // On a cloud platform the ranks run a deployed function: `--function NAME` names it, and every
+  // positional argument goes to the ranks.
+  const fn = str(values, 'function');
+  const [script, ...scriptArgs] = fn !== undefined ? [fn, ...positionals] : positionals;
   if (script === undefined) throw new UsageError('<script>', 'missing: the .js file every rank runs, e.g. fmi run -n 4 app.js');
+  if (fn !== undefined && (str(values, 'platform') ?? 'local') === 'local') {
+    throw new UsageError('--function', 'names a deployed function, for a cloud platform (e.g. --platform aws-lambda); local ranks run a SCRIPT');
+  }
   const hint = choiceFlag<Hint>('--hint', str(values, 'hint'), ['fast', 'cheap']);
   const timeoutMs = intFlag('--timeout', str(values, 'timeout'), { min: 1, max: 7 * 24 * 3_600_000 }) ?? DEFAULT_TIMEOUT_MS;
   const channel = str(values, 'channel');
