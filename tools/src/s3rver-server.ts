@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnServer } from './server-process.js';
 
 /** An s3rver child process started for tests or benchmarks. */
@@ -35,7 +36,19 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
   const inherited = process.env.NODE_OPTIONS ?? '';
   const proc = await spawnServer({
     what: 's3rver',
-    args: [script, '-d', '{dir}', '-a', '127.0.0.1', '-p', '0', '--silent', '--no-vhost-buckets', ...buckets.flatMap((b) => ['--configure-bucket', b])],
+    args: [
+      join(dirname(fileURLToPath(import.meta.url)), 's3rver-keepalive.cjs'),
+      script,
+      '-d',
+      '{dir}',
+      '-a',
+      '127.0.0.1',
+      '-p',
+      '0',
+      '--silent',
+      '--no-vhost-buckets',
+      ...buckets.flatMap((b) => ['--configure-bucket', b]),
+    ],
     ready: /S3rver listening on [^:]+:(\d+)/,
     env: { NODE_OPTIONS: `${inherited} --openssl-legacy-provider`.trim() },
     ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
